@@ -1,0 +1,46 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WORKERS ?= 2
+# A throwaway database is created (and dropped) on this server by the test suite.
+HOTLINE_TEST_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+export HOTLINE_TEST_PG_URL
+
+.PHONY: run test lint venv clean bench
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade "pip>=24" "setuptools>=68" wheel
+
+# Reinstall when the dependency list changes.
+$(VENV)/.installed: setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+run: venv
+	mkdir -p var
+	$(BIN)/hotline db upgrade
+	$(BIN)/hotline seed --demo
+	@echo "serving on http://$(HOST):$(PORT)  (API docs: http://$(HOST):$(PORT)/api/v1/docs)"
+	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --preload \
+		--access-logfile - wsgi:app
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
+
+# Unit tests need no database; everything that touches one runs on SQLite and on PostgreSQL.
+test: lint
+	HOTLINE_TEST_DATABASE=sqlite $(BIN)/pytest -q tests
+	HOTLINE_TEST_DATABASE=postgresql $(BIN)/pytest -q tests/integration tests/api
+
+bench: venv
+	$(BIN)/python bench/intake.py
+
+clean:
+	rm -rf $(VENV) var/test-* .ruff_cache

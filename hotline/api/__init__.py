@@ -1,0 +1,105 @@
+"""The staff/machine API under ``/api/v1`` (flask-smorest), with its OpenAPI document."""
+
+from __future__ import annotations
+
+import json
+from importlib.resources import files
+from typing import Any
+
+import marshmallow as ma
+from flask import Blueprint, Flask, request, send_from_directory
+from flask_smorest import Api
+
+from ..errors import BadRequest, PayloadTooLarge
+from ..extensions import hotline
+
+API_PREFIX = "/api/v1"
+JSON_METHODS = {"POST", "PUT", "PATCH"}
+
+
+class ProblemSchema(ma.Schema):
+    type = ma.fields.String(metadata={"example": "urn:hotline:problem:validation-error"})
+    title = ma.fields.String()
+    status = ma.fields.Integer()
+    detail = ma.fields.String()
+    code = ma.fields.String()
+    request_id = ma.fields.String()
+    errors = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.List(ma.fields.String()),
+        metadata={"description": "按字段给出的中文提示"},
+    )
+
+
+class HotlineApi(Api):
+    """flask-smorest without its own error handlers: the app renders problem+json for all."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_error_handlers(self) -> None:
+        pass
+
+
+def _swagger_assets() -> Blueprint:
+    """Swagger UI served from the installed swagger-ui-bundle package: no CDN."""
+    bundle = files("swagger_ui_bundle") / "vendor"
+    folder = next(p for p in bundle.iterdir() if p.name.startswith("swagger-ui-"))
+    bp = Blueprint("swagger_assets", __name__)
+
+    @bp.get(f"{API_PREFIX}/docs/assets/<path:filename>")
+    def asset(filename: str) -> Any:
+        return send_from_directory(str(folder), filename, max_age=86400)
+
+    return bp
+
+
+def check_json_body() -> None:
+    """400 for a wrong content type or unparsable JSON, 413 for an oversized body.
+
+    webargs would otherwise read a non-JSON body as "empty" and answer with misleading 422s.
+    """
+    if not request.path.startswith(API_PREFIX + "/") or request.method not in JSON_METHODS:
+        return
+    limit = hotline().settings.max_json_bytes
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLarge(f"请求体不能超过 {limit // 1024} KB")
+    if not request.is_json:
+        raise BadRequest("请求体必须是 JSON（Content-Type: application/json）")
+    request.max_content_length = limit
+    raw = request.get_data(cache=True)
+    if len(raw) > limit:
+        raise PayloadTooLarge(f"请求体不能超过 {limit // 1024} KB")
+    try:
+        json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise BadRequest("请求体不是有效的 JSON") from exc
+
+
+def init_api(app: Flask) -> None:
+    from .tickets import blp as tickets_blp
+
+    app.config.update(
+        API_TITLE="文明直通车 API",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX=API_PREFIX,
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL=f"{API_PREFIX}/docs/assets/",
+        API_SPEC_OPTIONS={
+            "info": {
+                "description": "文明直通车（civility express hotline）：工单受理、查询与跟踪。"
+                "错误均以 application/problem+json 返回。",
+            },
+            "components": {
+                "securitySchemes": {
+                    "bearerAuth": {"type": "http", "scheme": "bearer"},
+                },
+            },
+        },
+    )
+    api = HotlineApi(app)
+    api.register_blueprint(tickets_blp)
+    app.register_blueprint(_swagger_assets())
+    app.before_request(check_json_body)
+    app.extensions["hotline.api"] = api

@@ -1,0 +1,143 @@
+"""Application factory. No I/O at import; no migrations here (``hotline db upgrade`` does that)."""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from typing import Any
+
+from flask import Flask, g, request
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
+
+from .api import API_PREFIX, init_api
+from .api.problems import flatten_messages, problem
+from .config import Settings
+from .db import Database
+from .errors import HotlineError
+from .extensions import Hotline
+from .health import bp as health_bp
+from .photos import PhotoStore
+from .web import bp as web_bp
+from .web import render_error_page
+
+log = logging.getLogger(__name__)
+REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+HTTP_TITLES = {
+    400: ("bad-request", "请求无效"),
+    401: ("unauthorized", "需要登录或有效的访问令牌"),
+    403: ("forbidden", "无权访问"),
+    404: ("not-found", "未找到"),
+    405: ("method-not-allowed", "不支持该请求方法"),
+    409: ("conflict", "与当前状态冲突"),
+    413: ("payload-too-large", "提交的内容过大"),
+    415: ("unsupported-media-type", "不支持的内容类型"),
+    422: ("validation-error", "提交的内容有误"),
+    429: ("too-many-requests", "请求过于频繁，请稍后再试"),
+}
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    app = Flask(__name__, static_folder="web/static", template_folder="web/templates")
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        # Whole-request ceiling: every photo at its limit plus the form fields.
+        MAX_CONTENT_LENGTH=settings.max_photos * settings.max_photo_bytes + 1024 * 1024,
+        MAX_FORM_MEMORY_SIZE=64 * 1024,
+        MAX_FORM_PARTS=100,
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session; forms may sit open
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.production,
+        JSON_AS_ASCII=False,
+    )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.extensions["hotline"] = Hotline(
+        settings=settings,
+        db=database or Database(settings.database_url, echo=settings.sql_echo),
+        photos=PhotoStore(settings.upload_dir),
+    )
+
+    csrf = CSRFProtect(app)
+    app.before_request(_assign_request_id)
+    init_api(app)
+    csrf.exempt(app.blueprints["tickets"])  # token-authenticated, no cookies
+    app.register_blueprint(health_bp)
+    app.register_blueprint(web_bp)
+    app.after_request(_security_headers)
+    _register_error_handlers(app)
+    return app
+
+
+def _assign_request_id() -> None:
+    incoming = request.headers.get("X-Request-ID", "")
+    g.request_id = incoming if REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
+
+
+def _security_headers(response: Any) -> Any:
+    response.headers["X-Request-ID"] = g.get("request_id", "")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")  # tracking tokens live in URLs
+    if not request.path.startswith(API_PREFIX + "/docs"):
+        response.headers.setdefault("X-Frame-Options", "DENY")
+    return response
+
+
+def _wants_problem() -> bool:
+    return request.path.startswith(API_PREFIX + "/") or request.path in {"/healthz", "/readyz"}
+
+
+def _register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(HotlineError)
+    def _hotline_error(exc: HotlineError) -> Any:
+        if _wants_problem():
+            return problem(
+                exc.status,
+                exc.code,
+                exc.title,
+                exc.detail,
+                errors=exc.errors,
+                headers=exc.headers,
+                extra=exc.extra,
+            )
+        return render_error_page(exc.status, exc.title, exc.detail)
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(exc: CSRFError) -> Any:
+        return render_error_page(
+            400, "页面已过期", "页面停留时间过长或来源无效，请刷新后重新提交。"
+        )
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Any:
+        status = exc.code or 500
+        if status >= 500:
+            return _internal_error(exc)
+        code, title = HTTP_TITLES.get(status, ("http-error", exc.name))
+        data = getattr(exc, "data", None) or {}
+        errors = flatten_messages(data["messages"]) if "messages" in data else None
+        if errors and len(errors) == 1 and "_body" in errors:
+            errors = None
+        # webargs nests by location ("json", "query", "headers"); people want the field name.
+        if errors:
+            errors = {k.split(".", 1)[1] if "." in k else k: v for k, v in errors.items()}
+        detail = "请根据各字段的提示修改后重新提交" if errors else title
+        if status == 413:
+            detail = "提交的内容超过了大小限制，请减少或压缩照片后重试"
+        headers = (
+            {"Allow": ", ".join(exc.valid_methods)} if getattr(exc, "valid_methods", None) else None
+        )
+        if _wants_problem():
+            return problem(status, code, title, detail, errors=errors, headers=headers)
+        return render_error_page(status, title, detail)
+
+    @app.errorhandler(Exception)
+    def _internal_error(exc: Exception) -> Any:
+        log.exception("unhandled error (request_id=%s)", g.get("request_id"))
+        title, detail = "服务器内部错误", "系统暂时出现问题，请稍后重试。如多次出现，请拨打 12345。"
+        if _wants_problem():
+            return problem(500, "internal-error", title, detail)
+        return render_error_page(500, title, detail)

@@ -1,0 +1,114 @@
+"""The ``hotline`` command: database, demo data, API tokens."""
+
+from __future__ import annotations
+
+import click
+
+from .config import Settings
+
+
+@click.group()
+def main() -> None:
+    """文明直通车 command line (settings from HOTLINE_* environment variables)."""
+
+
+@main.group()
+def db() -> None:
+    """Schema migrations (Alembic)."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION (default: head). Safe to run repeatedly."""
+    from .migrate import upgrade
+
+    settings = Settings.from_env()
+    _ensure_sqlite_dir(settings.database_url)
+    upgrade(settings.database_url, revision)
+    click.echo(f"database at {revision}")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Revert migrations down to REVISION (e.g. base)."""
+    from .migrate import downgrade
+
+    downgrade(Settings.from_env().database_url, revision)
+    click.echo(f"database at {revision}")
+
+
+@db.command("revision")
+@click.option("-m", "--message", required=True)
+def db_revision(message: str) -> None:
+    """Autogenerate a migration from the difference between models and the database."""
+    from alembic import command
+
+    from .migrate import alembic_config
+
+    command.revision(
+        alembic_config(Settings.from_env().database_url), message=message, autogenerate=True
+    )
+
+
+def _ensure_sqlite_dir(url: str) -> None:
+    from pathlib import Path
+
+    if url.startswith("sqlite:///") and ":memory:" not in url:
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+
+@main.command()
+@click.option("--demo/--no-demo", default=True, help="Also create demo users and API tokens.")
+def seed(demo: bool) -> None:
+    """Load the demo city (units, categories) and, with --demo, demo accounts. Idempotent."""
+    from .db import Database
+    from .extensions import utc_now
+    from .seed import DEMO_ACCOUNTS, seed_city, seed_demo_accounts
+
+    database = Database(Settings.from_env().database_url)
+    with database.transaction() as session:
+        counts = seed_city(session, now=utc_now())
+        if demo:
+            seed_demo_accounts(session, now=utc_now())
+    database.dispose()
+    click.echo("seeded: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    if demo:
+        click.echo("demo accounts (for local demos only; never use in production):")
+        for account in DEMO_ACCOUNTS:
+            click.echo(
+                f"  {account.role:<10} {account.username:<12} password {account.password:<18} "
+                f"API token {account.token}"
+            )
+
+
+@main.group()
+def token() -> None:
+    """API tokens for machine clients."""
+
+
+@token.command("create")
+@click.argument("username")
+@click.option("--name", default="cli", help="What the token is for.")
+def token_create(username: str, name: str) -> None:
+    """Create an API token for USERNAME and print it once."""
+    from sqlalchemy import select
+
+    from .db import Database
+    from .extensions import utc_now
+    from .models import User
+    from .services.auth import issue_token
+
+    database = Database(Settings.from_env().database_url)
+    with database.transaction() as session:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise click.ClickException(f"no such user: {username}")
+        plaintext = issue_token(session, user, name=name, now=utc_now())
+    database.dispose()
+    click.echo(plaintext)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,101 @@
+"""Typed settings, read from the environment only (``HOTLINE_*``)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_DATABASE_URL = "sqlite:///var/hotline.db"
+
+
+class SettingsError(ValueError):
+    """A configuration value is missing or malformed."""
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _bool(env: dict[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if raw.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{name} must be a boolean, got {raw!r}")
+
+
+def _sqlite_absolute(url: str, base: Path) -> str:
+    """Make a relative SQLite path absolute so every process opens the same file."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+        return prefix + str((base / url[len(prefix) :]).resolve())
+    return url
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    redis_url: str | None = None
+    secret_key: str = field(default="", repr=False)
+    upload_dir: Path = Path("var/uploads")
+    public_base_url: str | None = None
+    ticket_prefix: str = "WM"
+    timezone: str = "Asia/Shanghai"
+    max_photo_bytes: int = 5 * 1024 * 1024
+    max_photos: int = 4
+    max_json_bytes: int = 256 * 1024
+    sql_echo: bool = False
+    production: bool = False
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, base: Path | None = None) -> Settings:
+        """Read ``HOTLINE_*`` variables; relative paths are resolved against ``base`` (cwd)."""
+        env = dict(os.environ if env is None else env)
+        base = base or Path.cwd()
+        production = env.get("HOTLINE_ENV", "development") == "production"
+        secret = env.get("HOTLINE_SECRET_KEY", "")
+        if not secret:
+            if production:
+                raise SettingsError("HOTLINE_SECRET_KEY is required when HOTLINE_ENV=production")
+            secret = _development_secret(base / "var" / "secret_key")
+        prefix = env.get("HOTLINE_TICKET_PREFIX", "WM")
+        if not (prefix.isascii() and prefix.isalpha() and 1 <= len(prefix) <= 4):
+            raise SettingsError("HOTLINE_TICKET_PREFIX must be 1-4 ASCII letters")
+        return cls(
+            database_url=_sqlite_absolute(
+                env.get("HOTLINE_DATABASE_URL") or DEFAULT_DATABASE_URL, base
+            ),
+            redis_url=env.get("HOTLINE_REDIS_URL") or None,
+            secret_key=secret,
+            upload_dir=(base / env.get("HOTLINE_UPLOAD_DIR", "var/uploads")).resolve(),
+            public_base_url=(env.get("HOTLINE_PUBLIC_BASE_URL") or "").rstrip("/") or None,
+            ticket_prefix=prefix.upper(),
+            timezone=env.get("HOTLINE_TIMEZONE", "Asia/Shanghai"),
+            max_photo_bytes=_int(env, "HOTLINE_MAX_PHOTO_BYTES", 5 * 1024 * 1024),
+            max_photos=_int(env, "HOTLINE_MAX_PHOTOS", 4),
+            max_json_bytes=_int(env, "HOTLINE_MAX_JSON_BYTES", 256 * 1024),
+            sql_echo=_bool(env, "HOTLINE_SQL_ECHO", False),
+            production=production,
+        )
+
+
+def _development_secret(path: Path) -> str:
+    """A per-checkout random key, kept on disk so tracking links survive restarts."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(32)
+    path.write_text(key + "\n")
+    path.chmod(0o600)
+    return key

@@ -1,0 +1,29 @@
+"""Private tracking links: the token is an HMAC of the ticket number and a random salt.
+
+Nothing secret is stored in the database, yet the server can rebuild the link later (for the
+SMS that asks the resident to confirm). Changing the secret key invalidates existing links.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+
+
+def new_salt() -> str:
+    return secrets.token_hex(16)
+
+
+def tracking_token(secret_key: str, number: str, salt: str) -> str:
+    digest = hmac.new(
+        secret_key.encode(), f"track:{number}:{salt}".encode(), hashlib.sha256
+    ).digest()
+    return base64.urlsafe_b64encode(digest[:18]).decode()  # 24 URL-safe characters, 144 bits
+
+
+def token_matches(secret_key: str, number: str, salt: str, candidate: str | None) -> bool:
+    if not candidate or len(candidate) > 64:
+        return False
+    return hmac.compare_digest(tracking_token(secret_key, number, salt), candidate)

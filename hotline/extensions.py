@@ -1,0 +1,37 @@
+"""What the web layer needs per process, kept on ``app.extensions["hotline"]``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from flask import current_app
+
+from .config import Settings
+from .db import Database
+from .photos import PhotoStore
+from .services.intake import IntakePolicy
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Hotline:
+    settings: Settings
+    db: Database
+    photos: PhotoStore
+    clock: Callable[[], datetime] = utc_now  # tests replace it to move time
+
+    @property
+    def intake_policy(self) -> IntakePolicy:
+        return IntakePolicy(prefix=self.settings.ticket_prefix, timezone=self.settings.timezone)
+
+    def now(self) -> datetime:
+        return self.clock()
+
+
+def hotline() -> Hotline:
+    return current_app.extensions["hotline"]

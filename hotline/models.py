@@ -1,0 +1,232 @@
+"""Database tables (SQLAlchemy 2.x typed models). Alembic migrations mirror these exactly."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .db import Base, UTCDateTime
+from .domain.states import Channel, Priority, Role, Status, UnitKind
+
+
+def _enum_check(column: str, values: type) -> CheckConstraint:
+    allowed = ", ".join(f"'{v.value}'" for v in values)  # type: ignore[attr-defined]
+    return CheckConstraint(f"{column} IN ({allowed})", name=f"{column}_allowed")
+
+
+class Unit(Base):
+    """A responsible unit: a department (条) or a territorial cell (块) down to the grid."""
+
+    __tablename__ = "units"
+    __table_args__ = (_enum_check("kind", UnitKind),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    contact_name: Mapped[str | None] = mapped_column(String(50))
+    contact_phone: Mapped[str | None] = mapped_column(String(30))
+    email: Mapped[str | None] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    parent: Mapped[Unit | None] = relationship(remote_side=[id])
+
+
+class Category(Base):
+    """A complaint category; ``code`` doubles as the Open311 service_code."""
+
+    __tablename__ = "categories"
+    __table_args__ = (_enum_check("priority", Priority),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(50), unique=True)
+    group_name: Mapped[str] = mapped_column(String(50))
+    description: Mapped[str] = mapped_column(String(500), default="")
+    default_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    territorial: Mapped[bool] = mapped_column(Boolean, default=False)
+    priority: Mapped[str] = mapped_column(String(20), default=Priority.NORMAL.value)
+    time_limit: Mapped[str] = mapped_column(String(30), default="ordinary")
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    default_unit: Mapped[Unit | None] = relationship()
+
+
+ticket_co_units = Table(
+    "ticket_co_units",
+    Base.metadata,
+    Column("ticket_id", ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True),
+    Column("unit_id", ForeignKey("units.id"), primary_key=True, index=True),
+)
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        _enum_check("status", Status),
+        _enum_check("priority", Priority),
+        _enum_check("channel", Channel),
+        CheckConstraint("supervision_level BETWEEN 0 AND 3", name="supervision_level_range"),
+        # Worklists: a unit's open tickets by deadline.
+        Index("ix_tickets_status_lead_unit_resolve_by", "status", "lead_unit_id", "resolve_by"),
+        Index("ix_tickets_created_at", "created_at"),
+        Index("ix_tickets_channel_external_ref", "channel", "external_ref"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(24), unique=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    external_ref: Mapped[str | None] = mapped_column(String(64))
+    title: Mapped[str | None] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(Text)
+    address: Mapped[str | None] = mapped_column(String(200))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    reporter_name: Mapped[str | None] = mapped_column(String(50))
+    reporter_phone: Mapped[str | None] = mapped_column(String(20))
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_contact: Mapped[bool] = mapped_column(Boolean, default=False)
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"), index=True)
+    lead_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default=Status.REPORTED.value)
+    priority: Mapped[str] = mapped_column(String(20), default=Priority.NORMAL.value)
+    accept_by: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    feedback_by: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolve_by: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    supervision_level: Mapped[int] = mapped_column(Integer, default=0)
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    resolved_confirmed: Mapped[bool | None] = mapped_column(Boolean)
+    satisfaction: Mapped[str | None] = mapped_column(String(20))
+    # Random per-ticket salt; the tracking token is an HMAC of number + salt (see tracking.py).
+    tracking_salt: Mapped[str] = mapped_column(String(32))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    category: Mapped[Category | None] = relationship()
+    lead_unit: Mapped[Unit | None] = relationship()
+    co_units: Mapped[list[Unit]] = relationship(secondary=ticket_co_units)
+    duplicate_of: Mapped[Ticket | None] = relationship(remote_side=[id])
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="ticket", order_by="Attachment.id"
+    )
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012  (SQLAlchemy's own API)
+
+
+class TicketEvent(Base):
+    """Append-only history of a ticket: timelines, metrics and audits are computed from it."""
+
+    __tablename__ = "ticket_events"
+    __table_args__ = (UniqueConstraint("ticket_id", "sequence"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    sequence: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(40))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_label: Mapped[str] = mapped_column(String(100))
+    public: Mapped[bool] = mapped_column(Boolean, default=False)
+    body: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Attachment(Base):
+    """A photo stored on disk under a random name; the database keeps its metadata."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("ticket_events.id"))
+    stored_name: Mapped[str] = mapped_column(String(80), unique=True)
+    original_name: Mapped[str | None] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(50))
+    size: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    public: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    ticket: Mapped[Ticket] = relationship(back_populates="attachments")
+
+
+class TicketCounter(Base):
+    """Last sequence used per local day; the row lock makes numbers gapless under concurrency."""
+
+    __tablename__ = "ticket_counters"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer)
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (_enum_check("role", Role),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(50), unique=True)
+    display_name: Mapped[str] = mapped_column(String(50))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    unit: Mapped[Unit | None] = relationship()
+
+
+class ApiToken(Base):
+    """A machine client's bearer token; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship()
+
+
+class IdempotencyKey(Base):
+    """Remembers which ticket an ``Idempotency-Key`` created, per client, with the body's hash."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("user_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    key: Mapped[str] = mapped_column(String(255))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,2 @@
+"""Use cases. Each takes a session and ``now``, flushes but never commits: the caller owns the
+transaction (one per request or job)."""

@@ -1,0 +1,57 @@
+"""API tokens and passwords. Tokens are random, shown once, stored as SHA-256."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..models import ApiToken, User
+
+TOKEN_PREFIX = "hl_"  # noqa: S105 - a label, not a secret
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(
+    session: Session, user: User, *, name: str, now: datetime, token: str | None = None
+) -> str:
+    """Create a token for ``user`` and return its plaintext (only time it is visible)."""
+    token = token or TOKEN_PREFIX + secrets.token_urlsafe(32)
+    session.add(
+        ApiToken(
+            user_id=user.id,
+            name=name,
+            token_hash=hash_token(token),
+            prefix=token[:10],
+            created_at=now,
+        )
+    )
+    session.flush()
+    return token
+
+
+def authenticate_token(session: Session, token: str, *, now: datetime) -> User | None:
+    if not token or len(token) > 200:
+        return None
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+    if row is None or row.revoked_at is not None:
+        return None
+    if row.expires_at is not None and row.expires_at <= now:
+        return None
+    user = row.user
+    return user if user.active else None
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password)
+
+
+def password_matches(user: User, password: str) -> bool:
+    return check_password_hash(user.password_hash, password)

@@ -1,0 +1,127 @@
+"""Reading tickets for staff: visibility by role and unit, filters, keyset pagination."""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from ..domain.states import Role, Status
+from ..errors import NotFound, ValidationFailed
+from ..models import Category, Ticket, Unit, ticket_co_units
+
+
+def unit_subtree(session: Session, root_id: int) -> set[int]:
+    """``root_id`` and every unit below it (a street sees its communities and grid cells)."""
+    children: dict[int | None, list[int]] = {}
+    for unit_id, parent_id in session.execute(select(Unit.id, Unit.parent_id)):
+        children.setdefault(parent_id, []).append(unit_id)
+    seen, stack = set(), [root_id]
+    while stack:
+        current = stack.pop()
+        if current not in seen:
+            seen.add(current)
+            stack.extend(children.get(current, []))
+    return seen
+
+
+def visible_unit_ids(
+    session: Session, viewer_role: Role, viewer_unit_id: int | None
+) -> set[int] | None:
+    """None means "every ticket"; a unit user sees only tickets of their unit subtree."""
+    if viewer_role is not Role.UNIT:
+        return None
+    return unit_subtree(session, viewer_unit_id) if viewer_unit_id else set()
+
+
+def _visible(stmt: Select, unit_ids: set[int] | None) -> Select:
+    if unit_ids is None:
+        return stmt
+    co = select(ticket_co_units.c.ticket_id).where(ticket_co_units.c.unit_id.in_(unit_ids))
+    return stmt.where(or_(Ticket.lead_unit_id.in_(unit_ids), Ticket.id.in_(co)))
+
+
+def get_ticket_for(session: Session, number: str, unit_ids: set[int] | None) -> Ticket:
+    """A ticket the viewer may see; others' tickets are indistinguishable from missing ones."""
+    stmt = _visible(select(Ticket).where(Ticket.number == number), unit_ids)
+    ticket = session.scalar(stmt.options(*_load_options()))
+    if ticket is None:
+        raise NotFound(f"未找到工单 {number}")
+    return ticket
+
+
+def _load_options() -> list:
+    return [
+        selectinload(Ticket.category),
+        selectinload(Ticket.lead_unit),
+        selectinload(Ticket.co_units),
+        selectinload(Ticket.attachments),
+    ]
+
+
+def encode_cursor(ticket_id: int) -> str:
+    return base64.urlsafe_b64encode(f"t{ticket_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        if not raw.startswith("t"):
+            raise ValueError(cursor)
+        return int(raw[1:])
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValidationFailed({"cursor": ["分页游标无效，请从第一页重新开始"]}) from exc
+
+
+def _day_start(day: date, tz: str) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=ZoneInfo(tz)).astimezone(UTC)
+
+
+def list_tickets(
+    session: Session,
+    *,
+    unit_ids: set[int] | None,
+    timezone: str,
+    statuses: list[str] = (),  # type: ignore[assignment]
+    category: str | None = None,
+    unit: str | None = None,
+    created_from: date | None = None,
+    created_to: date | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> tuple[list[Ticket], str | None]:
+    """Newest first, keyset-paginated on the id (monotonic with intake time)."""
+    errors: dict[str, list[str]] = {}
+    bad = [s for s in statuses if s not in {m.value for m in Status}]
+    if bad:
+        errors["status"] = [f"未知的状态：{'、'.join(bad)}"]
+    if created_from and created_to and created_from > created_to:
+        errors["created_to"] = ["结束日期不能早于开始日期"]
+    if errors:
+        raise ValidationFailed(errors)
+
+    stmt = _visible(select(Ticket), unit_ids)
+    if statuses:
+        stmt = stmt.where(Ticket.status.in_(statuses))
+    if category:
+        stmt = stmt.where(
+            Ticket.category_id.in_(select(Category.id).where(Category.code == category))
+        )
+    if unit:
+        unit_id = select(Unit.id).where(Unit.code == unit).scalar_subquery()
+        co = select(ticket_co_units.c.ticket_id).where(ticket_co_units.c.unit_id == unit_id)
+        stmt = stmt.where(or_(Ticket.lead_unit_id == unit_id, Ticket.id.in_(co)))
+    if created_from:
+        stmt = stmt.where(Ticket.created_at >= _day_start(created_from, timezone))
+    if created_to:
+        stmt = stmt.where(Ticket.created_at < _day_start(created_to + timedelta(days=1), timezone))
+    if cursor:
+        stmt = stmt.where(Ticket.id < decode_cursor(cursor))
+    rows = list(
+        session.scalars(stmt.order_by(Ticket.id.desc()).limit(limit + 1).options(*_load_options()))
+    )
+    next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
+    return rows[:limit], next_cursor

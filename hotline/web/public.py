@@ -1,0 +1,188 @@
+"""The resident's pages: the complaint form and the private tracking page."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import abort, redirect, render_template, request, send_file, url_for
+from marshmallow import ValidationError
+from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
+
+from ..domain.privacy import mask_name, mask_phone
+from ..domain.states import PUBLIC_STATUS_LABELS, Channel, Status
+from ..domain.tracking import token_matches, tracking_token
+from ..errors import HotlineError, PayloadTooLarge, ValidationFailed
+from ..extensions import hotline
+from ..models import Attachment, Category, Ticket, TicketEvent
+from ..photos import PreparedPhoto, prepare_photo
+from ..schemas import TicketSubmissionSchema
+from ..services.intake import submit_ticket
+from . import bp
+
+FORM_FIELDS = (
+    "category",
+    "description",
+    "address",
+    "latitude",
+    "longitude",
+    "reporter_name",
+    "reporter_phone",
+    "anonymous",
+    "consent_contact",
+)
+
+
+def _categories() -> dict[str, list[Category]]:
+    with hotline().db.transaction() as session:
+        rows = session.scalars(
+            select(Category)
+            .where(Category.active)
+            .order_by(Category.group_name, Category.sort_order, Category.id)
+        ).all()
+    grouped: dict[str, list[Category]] = {}
+    for category in rows:
+        grouped.setdefault(category.group_name, []).append(category)
+    return grouped
+
+
+def _render_form(
+    values: dict[str, Any],
+    errors: dict[str, list[str]],
+    status: int = 200,
+    message: str | None = None,
+) -> Any:
+    settings = hotline().settings
+    return render_template(
+        "form.html",
+        groups=_categories(),
+        values=values,
+        errors=errors,
+        message=message,
+        max_photos=settings.max_photos,
+        max_photo_mb=settings.max_photo_bytes // (1024 * 1024),
+    ), status
+
+
+@bp.get("/")
+def form() -> Any:
+    return _render_form({"consent_contact": "on"}, {})
+
+
+def _read_photos(files: list[FileStorage]) -> list[PreparedPhoto]:
+    settings = hotline().settings
+    files = [f for f in files if f and f.filename]
+    if len(files) > settings.max_photos:
+        raise PayloadTooLarge(f"最多上传 {settings.max_photos} 张照片")
+    prepared = []
+    for upload in files:
+        data = upload.stream.read(settings.max_photo_bytes + 1)
+        prepared.append(prepare_photo(data, upload.filename, max_bytes=settings.max_photo_bytes))
+    return prepared
+
+
+@bp.post("/")
+def submit() -> Any:
+    app = hotline()
+    values = {name: request.form.get(name, "") for name in FORM_FIELDS}
+    payload = {k: v for k, v in values.items() if k not in {"anonymous", "consent_contact"}}
+    payload["anonymous"] = "anonymous" in request.form
+    payload["consent_contact"] = "consent_contact" in request.form
+    try:
+        data = TicketSubmissionSchema().load(payload)
+    except ValidationError as exc:
+        errors = {k: v for k, v in exc.normalized_messages().items() if isinstance(v, list)}
+        return _render_form(values, errors, 422, "请根据提示修改后重新提交。")
+    try:
+        photos = _read_photos(request.files.getlist("photos"))
+    except HotlineError as exc:
+        return _render_form(values, {"photos": [exc.detail]}, exc.status, exc.detail)
+
+    stored: list[str] = []
+    try:
+        stored = [app.photos.save(photo) for photo in photos]
+        with app.db.transaction() as session:
+            ticket = submit_ticket(
+                session,
+                data,
+                now=app.now(),
+                policy=app.intake_policy,
+                channel=Channel.WEB,
+                photos=list(zip(photos, stored, strict=True)),
+            )
+            number, salt = ticket.number, ticket.tracking_salt
+    except ValidationFailed as exc:
+        app.photos.delete(stored)
+        return _render_form(values, exc.errors or {}, 422, "请根据提示修改后重新提交。")
+    except BaseException:
+        app.photos.delete(stored)  # nothing accepted may be half-saved
+        raise
+    token = tracking_token(app.settings.secret_key, number, salt)
+    return redirect(url_for("public.track", number=number, token=token, new=1), code=303)
+
+
+def _tracked_ticket(session: Any, number: str, token: str) -> Ticket:
+    """The ticket if the token fits; anything else is the same bare 404."""
+    app = hotline()
+    ticket = session.scalar(select(Ticket).where(Ticket.number == number[:24]))
+    if ticket is None or not token_matches(
+        app.settings.secret_key, ticket.number, ticket.tracking_salt, token
+    ):
+        abort(404)
+    return ticket
+
+
+@bp.get("/track/<number>")
+def track(number: str) -> Any:
+    app = hotline()
+    tz = ZoneInfo(app.settings.timezone)
+    token = request.args.get("token", "")
+    with app.db.transaction() as session:
+        ticket = _tracked_ticket(session, number, token)
+        events = session.scalars(
+            select(TicketEvent)
+            .where(TicketEvent.ticket_id == ticket.id, TicketEvent.public)
+            .order_by(TicketEvent.sequence)
+        ).all()
+        view = {
+            "number": ticket.number,
+            "status_label": PUBLIC_STATUS_LABELS[Status(ticket.status)],
+            "status": ticket.status,
+            "category": ticket.category.name if ticket.category else "待确定",
+            "description": ticket.description,
+            "address": ticket.address,
+            "reporter_name": "匿名"
+            if ticket.anonymous
+            else (mask_name(ticket.reporter_name) or "未填写"),
+            "reporter_phone": mask_phone(ticket.reporter_phone) or "未填写",
+            "created_at": ticket.created_at.astimezone(tz),
+            "duplicate_of": ticket.duplicate_of.number if ticket.duplicate_of else None,
+            "events": [
+                {"at": e.created_at.astimezone(tz), "who": e.actor_label, "body": e.body}
+                for e in events
+            ],
+            "photos": [a.id for a in ticket.attachments if a.public],
+        }
+    return render_template(
+        "track.html",
+        t=view,
+        token=token,
+        new=request.args.get("new") == "1",
+    )
+
+
+@bp.get("/track/<number>/photos/<int:photo_id>")
+def track_photo(number: str, photo_id: int) -> Any:
+    app = hotline()
+    with app.db.transaction() as session:
+        ticket = _tracked_ticket(session, number, request.args.get("token", ""))
+        photo = session.get(Attachment, photo_id)
+        if photo is None or photo.ticket_id != ticket.id or not photo.public:
+            abort(404)
+        path, mimetype = app.photos.path(photo.stored_name), photo.content_type
+    if not path.exists():
+        abort(404)
+    response = send_file(path, mimetype=mimetype, max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,1 @@
+"""Background jobs and delivery channels; reads outbox rows written by ``hotline``."""

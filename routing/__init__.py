@@ -1,0 +1,1 @@
+"""Classification and routing engine: pure Python + jieba (see the routing issue)."""

@@ -1,0 +1,167 @@
+"""The resident's pages: form at /, tracking at /track/<number>?token=..."""
+
+from __future__ import annotations
+
+import io
+import re
+from urllib.parse import parse_qs, urlsplit
+
+from sqlalchemy import func, select
+
+from hotline.models import Attachment, Ticket
+from tests.helpers import csrf_token, image_bytes
+
+FORM = {
+    "category": "street-vending",
+    "description": "和平路菜市场门口流动摊贩占道经营，行人只能走机动车道。",
+    "address": "和平路 12 号",
+    "reporter_name": "张三",
+    "reporter_phone": "138 1234 1234",
+    "consent_contact": "on",
+}
+
+
+def submit(client, data=None, photos=()):
+    payload = {**(FORM if data is None else data), "csrf_token": csrf_token(client)}
+    payload["photos"] = [(io.BytesIO(content), name) for content, name in photos]
+    return client.post("/", data=payload, content_type="multipart/form-data")
+
+
+def tickets(db) -> int:
+    with db.transaction() as session:
+        return session.scalar(select(func.count()).select_from(Ticket))
+
+
+def uploads(settings) -> list:
+    return list(settings.upload_dir.glob("*")) if settings.upload_dir.exists() else []
+
+
+def test_form_is_chinese_mobile_friendly_and_lists_categories(client) -> None:
+    page = client.get("/").get_data(as_text=True)
+    assert 'lang="zh-CN"' in page and 'name="viewport"' in page
+    assert "不确定" in page and "占道经营" in page
+    assert 'name="csrf_token"' in page
+    assert "<script" not in page  # works without JavaScript
+
+
+def test_submit_redirects_to_tracking_page_with_number(client, db) -> None:
+    response = submit(client, photos=[(image_bytes("JPEG", exif=True), "现场.jpg")])
+    assert response.status_code == 303
+    location = urlsplit(response.headers["Location"])
+    assert location.path == "/track/WM20261121-0001"
+    token = parse_qs(location.query)["token"][0]
+    page = client.get(f"{location.path}?{location.query}").get_data(as_text=True)
+    assert "提交成功" in page and "WM20261121-0001" in page
+    assert "138****1234" in page and "13812341234" not in page
+    assert "张*" in page and "张三" not in page
+    assert "您的诉求已受理" in page
+    photo_url = re.search(r'src="(/track/WM20261121-0001/photos/\d+\?token=[^"]+)"', page)
+    assert photo_url
+    photo = client.get(photo_url.group(1).replace("&amp;", "&"))
+    assert photo.status_code == 200 and photo.mimetype == "image/jpeg"
+    assert client.get(photo_url.group(1).split("?")[0] + "?token=wrong").status_code == 404
+    with db.transaction() as session:
+        ticket = session.scalar(select(Ticket))
+        assert ticket.channel == "web" and ticket.reporter_phone == "13812341234"
+    assert len(token) == 24
+
+
+def test_missing_csrf_token_is_refused_kindly(client, db) -> None:
+    response = client.post("/", data=FORM)
+    assert response.status_code == 400
+    assert "页面已过期" in response.get_data(as_text=True)
+    assert tickets(db) == 0
+
+
+def test_validation_errors_are_shown_next_to_fields_in_chinese(client, db) -> None:
+    response = submit(client, {**FORM, "description": "短", "reporter_phone": "123"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "至少需要 5 个字" in page and "请填写有效的手机号码" in page
+    assert 'value="和平路 12 号"' in page  # what was typed is kept
+    assert tickets(db) == 0
+
+
+def test_anonymous_without_phone_is_accepted(client, db) -> None:
+    data = {k: v for k, v in FORM.items() if k not in {"reporter_phone", "reporter_name"}}
+    response = submit(client, {**data, "anonymous": "on"})
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "匿名" in page
+
+
+def test_not_an_image_is_415_and_leaves_nothing(client, db, settings) -> None:
+    response = submit(client, photos=[(b"MZ\x90\x00 not an image", "photo.jpg")])
+    assert response.status_code == 415
+    assert "不是有效的图片文件" in response.get_data(as_text=True)
+    assert tickets(db) == 0 and uploads(settings) == []
+
+
+def test_oversized_photo_is_413(client, db, settings) -> None:
+    big = image_bytes("PNG") + b"\x00" * (settings.max_photo_bytes + 1)
+    response = submit(client, photos=[(big, "big.png")])
+    assert response.status_code == 413
+    assert tickets(db) == 0 and uploads(settings) == []
+
+
+def test_too_many_photos_is_413(client, db) -> None:
+    photos = [(image_bytes(), f"{i}.png") for i in range(4)]
+    assert submit(client, photos=photos).status_code == 413
+    assert tickets(db) == 0
+
+
+def test_whole_request_over_the_limit_is_413_page(client, settings) -> None:
+    limit = settings.max_photos * settings.max_photo_bytes + 1024 * 1024
+    response = client.post(
+        "/", data={"description": "x" * (limit + 10)}, content_type="multipart/form-data"
+    )
+    assert response.status_code == 413
+    assert "提交的内容过大" in response.get_data(as_text=True)
+
+
+def test_failed_database_write_removes_stored_photos(client, db, settings, monkeypatch) -> None:
+    from hotline.web import public
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(public, "submit_ticket", explode)
+    response = submit(client, photos=[(image_bytes(), "a.png")])
+    assert response.status_code == 500
+    assert "系统暂时出现问题" in response.get_data(as_text=True)
+    assert "database went away" not in response.get_data(as_text=True)
+    assert uploads(settings) == []
+
+
+def test_script_in_description_is_escaped(client) -> None:
+    response = submit(client, {**FORM, "description": "<script>alert('x')</script>垃圾没人收"})
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "<script>alert" not in page
+    assert "&lt;script&gt;alert" in page
+
+
+def test_wrong_token_and_missing_ticket_look_the_same(client) -> None:
+    response = submit(client)
+    path = urlsplit(response.headers["Location"]).path
+    wrong = client.get(f"{path}?token=AAAAAAAAAAAAAAAAAAAAAAAA")
+    missing = client.get("/track/WM20990101-0001?token=AAAAAAAAAAAAAAAAAAAAAAAA")
+    no_token = client.get(path)
+    assert wrong.status_code == missing.status_code == no_token.status_code == 404
+    assert wrong.get_data() == missing.get_data() == no_token.get_data()
+
+
+def test_photo_of_another_ticket_is_404(client, db) -> None:
+    first = submit(client, photos=[(image_bytes(), "a.png")])
+    second = submit(client)
+    with db.transaction() as session:
+        photo_id = session.scalar(select(Attachment.id))
+    location = urlsplit(second.headers["Location"])
+    url = f"{location.path}/photos/{photo_id}?{location.query}"
+    assert client.get(url).status_code == 404
+    assert first.status_code == 303
+
+
+def test_unknown_page_is_a_chinese_404(client) -> None:
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    assert "未找到" in response.get_data(as_text=True)
