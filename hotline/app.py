@@ -8,8 +8,11 @@ import uuid
 from typing import Any
 
 from flask import Flask, g, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .api import API_PREFIX, init_api
 from .api.problems import flatten_messages, problem
@@ -65,11 +68,36 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.before_request(_assign_request_id)
     init_api(app)
     csrf.exempt(app.blueprints["tickets"])  # token-authenticated, no cookies
-    app.register_blueprint(health_bp)
+    app.extensions["hotline.api"].register_blueprint(health_bp)
     app.register_blueprint(web_bp)
+    _limit_public_form(app, settings)
+    if settings.proxy_count:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app,
+            x_for=settings.proxy_count,
+            x_proto=settings.proxy_count,
+            x_host=settings.proxy_count,
+        )
     app.after_request(_security_headers)
     _register_error_handlers(app)
     return app
+
+
+def _limit_public_form(app: Flask, settings: Settings) -> None:
+    """Throttle anonymous submissions per address. Counters live in Redis when configured;
+    if Redis fails the limiter falls back to memory rather than refusing residents."""
+    if not settings.form_rate_limit:
+        return
+    limiter = Limiter(
+        get_remote_address,
+        app=app,
+        storage_uri=settings.redis_url or "memory://",
+        swallow_errors=True,
+        in_memory_fallback_enabled=True,
+        key_prefix="hotline-limits",
+    )
+    view = app.view_functions["public.submit"]
+    app.view_functions["public.submit"] = limiter.limit(settings.form_rate_limit)(view)
 
 
 def _assign_request_id() -> None:

@@ -57,6 +57,9 @@ class Settings:
     max_json_bytes: int = 256 * 1024
     sql_echo: bool = False
     production: bool = False
+    # Per client address; "" turns it off. Syntax of the limits library: "5/minute;30/hour".
+    form_rate_limit: str = "5/minute;30/hour"
+    proxy_count: int = 0  # reverse proxies in front that set X-Forwarded-For/-Proto/-Host
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, base: Path | None = None) -> Settings:
@@ -87,6 +90,8 @@ class Settings:
             max_json_bytes=_int(env, "HOTLINE_MAX_JSON_BYTES", 256 * 1024),
             sql_echo=_bool(env, "HOTLINE_SQL_ECHO", False),
             production=production,
+            form_rate_limit=env.get("HOTLINE_FORM_RATE_LIMIT", "5/minute;30/hour"),
+            proxy_count=_int(env, "HOTLINE_PROXY_COUNT", 0),
         )
 
 

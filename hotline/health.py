@@ -5,17 +5,21 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from flask import Blueprint, jsonify
+from flask import jsonify
+from flask_smorest import Blueprint
 from sqlalchemy import text
 
 from .extensions import hotline
 
-bp = Blueprint("health", __name__)
+bp = Blueprint("health", __name__, description="存活与就绪探针（无需令牌）")
+
+_JSON = {"application/json": {"schema": {"type": "object"}}}
 
 
 @bp.get("/healthz")
+@bp.doc(responses={"200": {"description": "进程存活", "content": _JSON}})
 def healthz() -> Any:
-    """The process answers; touches nothing else."""
+    """存活探针：进程能应答即可，不访问任何依赖"""
     return jsonify(status="ok")
 
 
@@ -42,7 +46,14 @@ def _check_redis(url: str) -> dict[str, Any]:
 
 
 @bp.get("/readyz")
+@bp.doc(
+    responses={
+        "200": {"description": "数据库可用；配置了 Redis 时 Redis 也可用", "content": _JSON},
+        "503": {"description": "某项依赖不可用（checks 中给出）", "content": _JSON},
+    }
+)
 def readyz() -> Any:
+    """就绪探针：数据库可用；配置了 HOTLINE_REDIS_URL 时 Redis 也须可用"""
     settings = hotline().settings
     checks: dict[str, Any] = {"database": _check_database()}
     if settings.redis_url:

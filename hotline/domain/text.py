@@ -8,6 +8,10 @@ import unicodedata
 import phonenumbers
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Full-width punctuation is how Chinese is written; NFKC would turn "，" into "," and "…" into
+# "...", which residents would see as mangled text. Everything between them is still NFKC'd
+# (full-width letters and digits, compatibility ideographs, ligatures).
+_CJK_PUNCTUATION = re.compile("([，！？；：（）［］｛｝～…])")
 
 
 class TextError(ValueError):
@@ -15,7 +19,8 @@ class TextError(ValueError):
 
 
 def normalize_text(value: str, *, multiline: bool = True) -> str:
-    """NFKC, unified newlines, control characters dropped, trimmed.
+    """NFKC (sparing Chinese full-width punctuation), unified newlines, control characters
+    dropped, trimmed.
 
     Lone surrogates (possible in JSON ``\\ud800`` escapes) cannot be encoded as UTF-8, so they
     are refused rather than stored.
@@ -24,7 +29,10 @@ def normalize_text(value: str, *, multiline: bool = True) -> str:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise TextError("text contains characters that are not valid Unicode") from exc
-    value = unicodedata.normalize("NFKC", value)
+    value = "".join(
+        part if _CJK_PUNCTUATION.fullmatch(part) else unicodedata.normalize("NFKC", part)
+        for part in _CJK_PUNCTUATION.split(value)
+    )
     value = value.replace("\r\n", "\n").replace("\r", "\n")
     value = _CONTROL.sub("", value)
     if not multiline:

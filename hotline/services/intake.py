@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -13,9 +14,10 @@ from ..domain.numbering import local_day
 from ..domain.states import Channel, Priority, Status
 from ..domain.tracking import new_salt
 from ..errors import ValidationFailed
-from ..models import Attachment, Category, IdempotencyKey, Ticket, TicketEvent, User
+from ..models import Attachment, Category, IdempotencyKey, Ticket, User
 from ..photos import PreparedPhoto
 from .events import append_event
+from .numbering import allocate_number
 
 
 @dataclass(frozen=True)
@@ -32,14 +34,12 @@ def submit_ticket(
     policy: IntakePolicy,
     channel: Channel,
     actor: User | None = None,
-    photos: list[tuple[PreparedPhoto, str]] = (),  # type: ignore[assignment]
+    photos: Sequence[tuple[PreparedPhoto, str]] = (),
 ) -> Ticket:
     """Create a ``reported`` ticket from a schema-validated ``data`` dict.
 
     ``photos`` pairs each prepared photo with the name it was already stored under.
     """
-    from .numbering import allocate_number  # local: keeps the dialect switch out of hot imports
-
     category = _category(session, data.get("category"))
     anonymous = bool(data.get("anonymous"))
     priority = data.get("priority") or (category.priority if category else Priority.NORMAL.value)
@@ -139,12 +139,3 @@ def remember_idempotency(
         )
     )
     session.flush()
-
-
-__all__ = [
-    "IntakePolicy",
-    "TicketEvent",
-    "find_idempotent",
-    "remember_idempotency",
-    "submit_ticket",
-]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -85,7 +86,7 @@ def list_tickets(
     *,
     unit_ids: set[int] | None,
     timezone: str,
-    statuses: list[str] = (),  # type: ignore[assignment]
+    statuses: Sequence[str] = (),
     category: str | None = None,
     unit: str | None = None,
     created_from: date | None = None,

@@ -14,6 +14,7 @@ def test_openapi_describes_every_endpoint(client) -> None:
     paths = spec["paths"]
     assert set(paths["/api/v1/tickets"]) >= {"get", "post"}
     assert "get" in paths["/api/v1/tickets/{number}"]
+    assert "get" in paths["/healthz"] and "503" in paths["/readyz"]["get"]["responses"]
     post = paths["/api/v1/tickets"]["post"]
     assert "201" in post["responses"] and "422" in post["responses"]
     assert any(p["name"] == "Idempotency-Key" for p in post["parameters"])

@@ -165,3 +165,23 @@ def test_unknown_page_is_a_chinese_404(client) -> None:
     response = client.get("/no-such-page")
     assert response.status_code == 404
     assert "未找到" in response.get_data(as_text=True)
+
+
+def test_form_submissions_are_rate_limited_per_address(settings, db, clock) -> None:
+    from dataclasses import replace
+
+    from hotline.app import create_app
+
+    app = create_app(replace(settings, form_rate_limit="2/minute"), database=db)
+    app.extensions["hotline"].clock = clock
+    client = app.test_client()
+    assert [submit(client).status_code for _ in range(2)] == [303, 303]
+    third = submit(client)
+    assert third.status_code == 429
+    assert "请求过于频繁" in third.get_data(as_text=True)
+    assert tickets(db) == 2
+    other = app.test_client()
+    # Another address is not affected.
+    payload = {**FORM, "csrf_token": csrf_token(other)}
+    response = other.post("/", data=payload, environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    assert response.status_code == 303

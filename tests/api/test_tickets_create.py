@@ -44,7 +44,8 @@ def test_numbers_are_sequential_within_a_day_and_restart_the_next(client, clock)
 
 
 def test_priority_defaults_from_category_and_can_be_set(client) -> None:
-    assert post(client, {**VALID, "category": "gas-leak"}).json["priority"] in {"emergency"}
+    assert post(client, {**VALID, "category": "gas-leak"}).json["priority"] == "emergency"
+    assert post(client, VALID).json["priority"] == "normal"
     assert post(client, {**VALID, "priority": "urgent"}).json["priority"] == "urgent"
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import UTC, datetime
 
-from hotline.models import Ticket, Unit
+import pytest
+from sqlalchemy import delete, select
+
+from hotline.models import ApiToken, Ticket, Unit, User
+from hotline.services.auth import issue_token
 from tests.helpers import VALID, auth
 
 
@@ -57,42 +61,37 @@ def test_unit_sees_own_tickets_only_and_phone_only_with_consent(client, db) -> N
     )
 
 
-def test_parent_unit_sees_sub_units_tickets(client, db) -> None:
-    number = create(client)
-    assign(db, number, "grid-heping-xincun-01")
+@pytest.fixture
+def street_token(db):
+    """A user of 和平街道, whose communities and grid cells sit below it."""
+    now = datetime.now(UTC)
     with db.transaction() as session:
         street = session.scalar(select(Unit).where(Unit.code == "st-heping"))
-        from hotline.models import User
-        from hotline.services.auth import issue_token
-
         user = User(
             username="heping",
             display_name="和平街道",
-            password_hash="x",
+            password_hash="-",
             role="unit",
             unit_id=street.id,
-            created_at=db_now(),
+            created_at=now,
         )
         session.add(user)
         session.flush()
-        token = issue_token(session, user, name="t", now=db_now())
-    try:
-        assert client.get(f"/api/v1/tickets/{number}", headers=auth(token)).status_code == 200
-    finally:
-        with db.transaction() as session:
-            from hotline.models import ApiToken, User
-
-            user = session.scalar(select(User).where(User.username == "heping"))
-            for row in session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)):
-                session.delete(row)
-            session.flush()
-            session.delete(user)
+        token = issue_token(session, user, name="test", now=now)
+    yield token
+    with db.transaction() as session:
+        user = session.scalar(select(User).where(User.username == "heping"))
+        session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+        session.delete(user)
 
 
-def db_now():
-    from datetime import UTC, datetime
-
-    return datetime.now(UTC)
+def test_parent_unit_sees_sub_units_tickets(client, db, street_token) -> None:
+    below = create(client)
+    elsewhere = create(client)
+    assign(db, below, "grid-heping-xincun-01")
+    assign(db, elsewhere, "dept-cgj")
+    assert client.get(f"/api/v1/tickets/{below}", headers=auth(street_token)).status_code == 200
+    assert client.get(f"/api/v1/tickets/{elsewhere}", headers=auth(street_token)).status_code == 404
 
 
 def test_missing_ticket_is_404_problem(client) -> None:

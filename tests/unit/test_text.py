@@ -49,3 +49,8 @@ def test_valid_numbers(raw: str, normalized: str) -> None:
 def test_invalid_numbers(raw: str) -> None:
     with pytest.raises(ValueError):
         normalize_phone(raw)
+
+
+def test_chinese_punctuation_survives_nfkc() -> None:
+    text = "路灯坏了，晚上很黑！怎么办？（急）……Ｗｉ－Ｆｉ"
+    assert normalize_text(text) == "路灯坏了，晚上很黑！怎么办？（急）……Wi-Fi"
