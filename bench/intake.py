@@ -96,6 +96,16 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=2000, help="requests per phase")
     parser.add_argument("--concurrency", type=int, default=16, help="client threads")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="alternate the two phases this many times (requests are split between rounds), "
+        "so drift on a shared machine hits both alike",
+    )
+    parser.add_argument(
+        "--threads", type=int, default=1, help="threads per worker (>1 uses gthread workers)"
+    )
     parser.add_argument("--pg-url", default=DEFAULT_PG_URL, help="PostgreSQL admin URL")
     parser.add_argument("--port", type=int, default=None, help="default: a free port")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="JSONL complaints")
@@ -212,13 +222,17 @@ def run_phase(name: str, send: Sender, ok: int, total: int, concurrency: int) ->
             return time.perf_counter() - started, None, f"{type(exc).__name__}: {exc}"
         return time.perf_counter() - started, status, body
 
-    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+    pool = ThreadPoolExecutor(max_workers=concurrency)
+    try:
         list(pool.map(one, range(total, total + WARMUP)))  # not counted
         started = time.perf_counter()
         outcomes = list(pool.map(one, range(total)))
         result.elapsed = time.perf_counter() - started
-    for session_ in sessions:
-        session_.close()
+    finally:
+        # On Ctrl-C, drop the queued requests instead of sending them all first.
+        pool.shutdown(wait=True, cancel_futures=True)
+        for session_ in sessions:
+            session_.close()
 
     for latency, status, body in outcomes:
         result.latencies.append(latency)
@@ -227,6 +241,18 @@ def run_phase(name: str, send: Sender, ok: int, total: int, concurrency: int) ->
             result.errors += 1
             result.first_error = result.first_error or f"{status}: {body}"
     return result
+
+
+def merge(rounds: list[PhaseResult]) -> PhaseResult:
+    """All rounds of one phase as one result: requests and time added up."""
+    merged = PhaseResult(rounds[0].name)
+    for part in rounds:
+        merged.latencies += part.latencies
+        merged.statuses.update(part.statuses)
+        merged.errors += part.errors
+        merged.elapsed += part.elapsed
+        merged.first_error = merged.first_error or part.first_error
+    return merged
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -295,6 +321,8 @@ def main() -> int:
                     f"127.0.0.1:{port}",
                     "--workers",
                     str(args.workers),
+                    "--threads",
+                    str(args.threads),
                     "--preload",
                     "--log-level",
                     "warning",
@@ -306,20 +334,34 @@ def main() -> int:
             wait_healthy(base, server)
 
             print(
-                f"environment: cpus {os.cpu_count()}, gunicorn workers {args.workers}, "
+                f"environment: cpus {os.cpu_count()}, gunicorn workers {args.workers} "
+                f"x threads {args.threads}, "
                 f"concurrency {args.concurrency}, requests/phase {args.requests}, "
                 f"warm-up {WARMUP}, database PostgreSQL ({name})"
             )
-            intake = run_phase(
-                "POST /api/v1/tickets",
-                intake_sender(base, texts),
-                201,
-                args.requests,
-                args.concurrency,
-            )
-            health = run_phase(
-                "GET /healthz", healthz_sender(base), 200, args.requests, args.concurrency
-            )
+            per_round = max(1, args.requests // args.rounds)
+            intake_rounds, health_rounds = [], []
+            for _ in range(args.rounds):
+                intake_rounds.append(
+                    run_phase(
+                        "POST /api/v1/tickets",
+                        intake_sender(base, texts),
+                        201,
+                        per_round,
+                        args.concurrency,
+                    )
+                )
+                health_rounds.append(
+                    run_phase(
+                        "GET /healthz", healthz_sender(base), 200, per_round, args.concurrency
+                    )
+                )
+            for index, (a, b) in enumerate(zip(intake_rounds, health_rounds, strict=True), 1):
+                print(
+                    f"round {index}: intake {a.throughput:.1f} req/s, healthz "
+                    f"{b.throughput:.1f} req/s, ratio {a.throughput / b.throughput:.1%}"
+                )
+            intake, health = merge(intake_rounds), merge(health_rounds)
             stop(server)
     finally:
         stop(server)
@@ -338,4 +380,8 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("interrupted; server stopped and database dropped", file=sys.stderr)
+        sys.exit(130)

@@ -152,6 +152,8 @@ class TicketEvent(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
+    ticket: Mapped[Ticket] = relationship()
+
 
 class Attachment(Base):
     """A photo stored on disk under a random name; the database keeps its metadata."""
@@ -172,6 +174,7 @@ class Attachment(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     ticket: Mapped[Ticket] = relationship(back_populates="attachments")
+    event: Mapped[TicketEvent | None] = relationship()
 
 
 class TicketCounter(Base):
@@ -219,7 +222,11 @@ class ApiToken(Base):
 
 
 class IdempotencyKey(Base):
-    """Remembers which ticket an ``Idempotency-Key`` created, per client, with the body's hash."""
+    """Remembers which ticket an ``Idempotency-Key`` created, per client, with the body's hash.
+
+    The row is claimed before the ticket is created (``ticket_id`` still empty) so that a
+    concurrent request with the same key waits on the unique index instead of creating twice.
+    """
 
     __tablename__ = "idempotency_keys"
     __table_args__ = (UniqueConstraint("user_id", "key"),)
@@ -228,5 +235,7 @@ class IdempotencyKey(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     key: Mapped[str] = mapped_column(String(255))
     request_hash: Mapped[str] = mapped_column(String(64))
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    ticket: Mapped[Ticket | None] = relationship()

@@ -1,4 +1,4 @@
-"""Bearer-token authentication for the staff API."""
+"""Bearer-token authentication and the request's unit of work for the staff API."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import g, request
+from sqlalchemy.orm import Session
 
 from ..domain.states import Role
 from ..errors import Forbidden, Unauthorized
 from ..extensions import hotline
 from ..services.auth import authenticate_token
+from ..services.intake import Actor
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,10 @@ class Principal:
     unit_id: int | None
     display_name: str
 
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.user_id, self.display_name)
+
 
 def _bearer_token() -> str | None:
     header = request.headers.get("Authorization", "")
@@ -33,8 +39,13 @@ def _bearer_token() -> str | None:
     return token.strip()
 
 
-def require_auth(*roles: Role) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Authenticate before the body is validated, so a stranger learns nothing from 422s."""
+def authenticated(*roles: Role) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Open the request's one transaction, authenticate in it, then run the view inside it.
+
+    It wraps the argument parsing too, so a stranger gets 401 before any 422 tells them
+    about the body. The view reads the session with :func:`db_session`; the transaction commits
+    when the view returns and rolls back on any error.
+    """
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(view)
@@ -48,9 +59,13 @@ def require_auth(*roles: Role) -> Callable[[Callable[..., Any]], Callable[..., A
                 if user is None:
                     raise Unauthorized("访问令牌无效、已过期或已被吊销")
                 g.principal = Principal(user.id, Role(user.role), user.unit_id, user.display_name)
-            if roles and g.principal.role not in roles:
-                raise Forbidden("您的角色无权执行此操作")
-            return view(*args, **kwargs)
+                if roles and g.principal.role not in roles:
+                    raise Forbidden("您的角色无权执行此操作")
+                g.db_session = session
+                try:
+                    return view(*args, **kwargs)
+                finally:
+                    g.pop("db_session", None)
 
         return wrapper
 
@@ -59,3 +74,7 @@ def require_auth(*roles: Role) -> Callable[[Callable[..., Any]], Callable[..., A
 
 def principal() -> Principal:
     return g.principal
+
+
+def db_session() -> Session:
+    return g.db_session

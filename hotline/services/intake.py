@@ -8,22 +8,33 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..domain.numbering import local_day
 from ..domain.states import Channel, Priority, Status
 from ..domain.tracking import new_salt
 from ..errors import ValidationFailed
-from ..models import Attachment, Category, IdempotencyKey, Ticket, User
+from ..models import Attachment, Category, IdempotencyKey, Ticket, TicketEvent
 from ..photos import PreparedPhoto
-from .events import append_event
-from .numbering import allocate_number
+from .numbering import assign_number
+
+RESIDENT = "市民"
 
 
 @dataclass(frozen=True)
 class IntakePolicy:
     prefix: str
     timezone: str
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who performs a step: a staff user, or the resident (no id)."""
+
+    user_id: int | None
+    label: str
 
 
 def submit_ticket(
@@ -33,18 +44,23 @@ def submit_ticket(
     now: datetime,
     policy: IntakePolicy,
     channel: Channel,
-    actor: User | None = None,
+    actor: Actor = Actor(None, RESIDENT),
     photos: Sequence[tuple[PreparedPhoto, str]] = (),
 ) -> Ticket:
     """Create a ``reported`` ticket from a schema-validated ``data`` dict.
 
     ``photos`` pairs each prepared photo with the name it was already stored under.
+
+    The day's number is taken last: every intake queues on the counter's row lock, so the
+    lock should cover only one small UPDATE and the commit, not the inserts. Until then the
+    ticket carries a provisional number that is unique by construction.
     """
     category = _category(session, data.get("category"))
     anonymous = bool(data.get("anonymous"))
     priority = data.get("priority") or (category.priority if category else Priority.NORMAL.value)
+    salt = new_salt()
     ticket = Ticket(
-        number=allocate_number(session, prefix=policy.prefix, day=local_day(now, policy.timezone)),
+        number="~" + salt[:23],
         channel=channel.value,
         external_ref=data.get("external_ref"),
         title=data.get("title"),
@@ -57,44 +73,50 @@ def submit_ticket(
         anonymous=anonymous,
         consent_contact=bool(data.get("consent_contact")),
         category=category,
+        lead_unit=None,
+        co_units=[],
+        duplicate_of=None,
         status=Status.REPORTED.value,
         priority=priority,
         supervision_level=0,
-        tracking_salt=new_salt(),
-        created_by_id=actor.id if actor else None,
+        tracking_salt=salt,
+        created_by_id=actor.user_id,
         created_at=now,
         updated_at=now,
     )
-    session.add(ticket)
-    session.flush()
-    event = append_event(
-        session,
-        ticket,
+    event = TicketEvent(
+        ticket=ticket,
+        sequence=1,
         kind="submitted",
-        now=now,
-        actor=actor,
-        actor_label=actor.display_name if actor else "市民",
+        actor_id=actor.user_id,
+        actor_label=actor.label,
         public=True,
-        body=f"您的诉求已受理，工单编号 {ticket.number}。",
+        body="您的诉求已受理，我们将尽快转交责任单位办理。",
         data={"channel": channel.value, "category": category.code if category else None},
+        created_at=now,
     )
-    for photo, stored_name in photos:
-        session.add(
-            Attachment(
-                ticket=ticket,
-                event_id=event.id,
-                stored_name=stored_name,
-                original_name=photo.original_name,
-                content_type=photo.content_type,
-                size=len(photo.content),
-                width=photo.width,
-                height=photo.height,
-                sha256=photo.sha256,
-                public=True,
-                created_at=now,
-            )
+    ticket.attachments = [
+        Attachment(
+            event=event,
+            stored_name=stored_name,
+            original_name=photo.original_name,
+            content_type=photo.content_type,
+            size=len(photo.content),
+            width=photo.width,
+            height=photo.height,
+            sha256=photo.sha256,
+            public=True,
+            created_at=now,
         )
+        for photo, stored_name in photos
+    ]
+    session.add_all([ticket, event])
     session.flush()
+    # A plain UPDATE underneath: an ORM one would bump the version of a ticket nobody has seen.
+    number = assign_number(
+        session, ticket_id=ticket.id, prefix=policy.prefix, day=local_day(now, policy.timezone)
+    )
+    set_committed_value(ticket, "number", number)
     return ticket
 
 
@@ -107,35 +129,32 @@ def _category(session: Session, code: str | None) -> Category | None:
     return category
 
 
-def find_idempotent(session: Session, *, user: User, key: str, request_hash: str) -> Ticket | None:
-    """The ticket an earlier request with this key created, if any.
+def claim_idempotency_key(
+    session: Session, *, user_id: int, key: str, request_hash: str, now: datetime
+) -> IdempotencyKey:
+    """The record for ``key``: with ``ticket`` set when an earlier request created one, else a
+    fresh claim to attach the new ticket to.
 
-    The same key with a different body is the caller's mistake: 422, as the IETF
-    Idempotency-Key draft recommends.
+    A concurrent request with the same key blocks on the unique index until the first commits,
+    then finds its ticket. The same key with a different body is the caller's mistake: 422, as
+    the IETF Idempotency-Key draft recommends.
     """
-    record = session.scalar(
-        select(IdempotencyKey).where(IdempotencyKey.user_id == user.id, IdempotencyKey.key == key)
+    lookup = select(IdempotencyKey).where(
+        IdempotencyKey.user_id == user_id, IdempotencyKey.key == key
     )
+    record = session.scalar(lookup)
     if record is None:
-        return None
-    if record.request_hash != request_hash:
+        claim = IdempotencyKey(user_id=user_id, key=key, request_hash=request_hash, created_at=now)
+        try:
+            with session.begin_nested():
+                session.add(claim)
+        except IntegrityError:
+            record = session.scalar(lookup)
+        else:
+            return claim
+    if record is None or record.request_hash != request_hash:
         raise ValidationFailed(
             {"Idempotency-Key": ["该幂等键已用于内容不同的请求"]},
             detail="Idempotency-Key 已被另一份内容使用，请为新的诉求使用新的键",
         )
-    return session.get(Ticket, record.ticket_id)
-
-
-def remember_idempotency(
-    session: Session, *, user: User, key: str, request_hash: str, ticket: Ticket, now: datetime
-) -> None:
-    session.add(
-        IdempotencyKey(
-            user_id=user.id,
-            key=key,
-            request_hash=request_hash,
-            ticket_id=ticket.id,
-            created_at=now,
-        )
-    )
-    session.flush()
+    return record

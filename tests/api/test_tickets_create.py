@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlalchemy import func, select
 
 from hotline.models import IdempotencyKey, Ticket, TicketEvent
+from tests.conftest import TEST_DATABASE
 from tests.helpers import VALID, auth
 
 
@@ -205,3 +207,27 @@ class TestBadInput:
         )
         assert response.headers["X-Request-ID"] == "r-1"
         assert response.json["request_id"] == "r-1"
+
+
+@pytest.mark.skipif(TEST_DATABASE != "postgresql", reason="a real race needs PostgreSQL")
+def test_concurrent_requests_with_one_key_create_one_ticket(app, db) -> None:
+    import threading
+
+    headers = {**auth(), "Idempotency-Key": "race-1"}
+    barrier = threading.Barrier(6)
+    results: list[tuple[int, str]] = []
+
+    def send() -> None:
+        client = app.test_client()
+        barrier.wait()
+        response = client.post("/api/v1/tickets", json=VALID, headers=headers)
+        results.append((response.status_code, response.json.get("number")))
+
+    threads = [threading.Thread(target=send) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert {status for status, _ in results} == {201}
+    assert len({number for _, number in results}) == 1
+    assert count(db, Ticket) == 1

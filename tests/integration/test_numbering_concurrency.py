@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import select
@@ -54,3 +54,18 @@ def test_rolled_back_intake_does_not_leave_a_gap(db) -> None:
     with db.transaction() as session:
         ticket = submit_ticket(session, DATA, now=NOW, policy=POLICY, channel=Channel.API)
         assert ticket.number == "WM20261121-0001"
+
+
+def test_numbers_grow_past_four_digits(db) -> None:
+    from hotline.models import TicketCounter
+
+    with db.transaction() as session:
+        session.add(TicketCounter(day=date(2026, 11, 21), last=9998))
+    numbers = []
+    for _ in range(2):
+        with db.transaction() as session:
+            ticket = submit_ticket(session, DATA, now=NOW, policy=POLICY, channel=Channel.API)
+            numbers.append(ticket.number)
+    assert numbers == ["WM20261121-9999", "WM20261121-10000"]
+    with db.transaction() as session:
+        assert sorted(session.scalars(select(Ticket.number))) == sorted(numbers)
