@@ -11,6 +11,7 @@ from flask import Flask, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -161,6 +162,18 @@ def _register_error_handlers(app: Flask) -> None:
         if _wants_problem():
             return problem(status, code, title, detail, errors=errors, headers=headers)
         return render_error_page(status, title, detail)
+
+    @app.errorhandler(OperationalError)
+    def _database_unavailable(exc: OperationalError) -> Any:
+        # The database went away (restart, failover, network). Nothing was committed, so the
+        # caller can safely try again; the pool has already dropped the dead connection.
+        log.warning("database unavailable (request_id=%s): %s", g.get("request_id"), exc.orig)
+        title, detail = "服务暂时不可用", "系统正在恢复，您提交的内容尚未保存，请稍后重试。"
+        headers = {"Retry-After": "5"}
+        if _wants_problem():
+            return problem(503, "service-unavailable", title, detail, headers=headers)
+        page, status = render_error_page(503, title, detail)
+        return page, status, headers
 
     @app.errorhandler(Exception)
     def _internal_error(exc: Exception) -> Any:

@@ -55,10 +55,12 @@ def authenticated(*roles: Role) -> Callable[[Callable[..., Any]], Callable[..., 
                 raise Unauthorized("请在 Authorization 头中提供 Bearer 访问令牌")
             app = hotline()
             with app.db.transaction() as session:
-                user = authenticate_token(session, token, now=app.now())
-                if user is None:
+                owner = authenticate_token(session, token, now=app.now())
+                if owner is None:
                     raise Unauthorized("访问令牌无效、已过期或已被吊销")
-                g.principal = Principal(user.id, Role(user.role), user.unit_id, user.display_name)
+                g.principal = Principal(
+                    owner.user_id, Role(owner.role), owner.unit_id, owner.display_name
+                )
                 if roles and g.principal.role not in roles:
                     raise Forbidden("您的角色无权执行此操作")
                 g.db_session = session

@@ -73,9 +73,6 @@ def submit_ticket(
         anonymous=anonymous,
         consent_contact=bool(data.get("consent_contact")),
         category=category,
-        lead_unit=None,
-        co_units=[],
-        duplicate_of=None,
         status=Status.REPORTED.value,
         priority=priority,
         supervision_level=0,
@@ -95,8 +92,9 @@ def submit_ticket(
         data={"channel": channel.value, "category": category.code if category else None},
         created_at=now,
     )
-    ticket.attachments = [
+    attachments = [
         Attachment(
+            ticket=ticket,
             event=event,
             stored_name=stored_name,
             original_name=photo.original_name,
@@ -110,8 +108,17 @@ def submit_ticket(
         )
         for photo, stored_name in photos
     ]
-    session.add_all([ticket, event])
+    session.add_all([ticket, event, *attachments])
     session.flush()
+    # A new ticket has no units, duplicates or other photos yet: say so instead of letting the
+    # presenter lazy-load empty relationships (and without making the flush track them).
+    for name, value in (
+        ("lead_unit", None),
+        ("co_units", []),
+        ("duplicate_of", None),
+        ("attachments", attachments),
+    ):
+        set_committed_value(ticket, name, value)
     # A plain UPDATE underneath: an ORM one would bump the version of a ticket nobody has seen.
     number = assign_number(
         session, ticket_id=ticket.id, prefix=policy.prefix, day=local_day(now, policy.timezone)

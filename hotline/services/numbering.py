@@ -2,14 +2,51 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 
-from sqlalchemy import String, cast, func, literal, select, update
+from sqlalchemy import String, bindparam, cast, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Executable
 
 from ..domain.numbering import format_number
 from ..models import Ticket, TicketCounter
+
+
+@functools.cache
+def _statements(dialect: str) -> tuple[Executable, Executable | None]:
+    """Built once per process: composing SQLAlchemy constructs costs more CPU than running
+    them, and this runs on every intake."""
+    counters, tickets = TicketCounter.__table__, Ticket.__table__
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    bump = (
+        insert(counters)
+        .values(day=bindparam("day"), last=1)
+        .on_conflict_do_update(index_elements=[counters.c.day], set_={"last": counters.c.last + 1})
+        .returning(counters.c.last)
+    )
+    if dialect != "postgresql":
+        rename = (
+            update(tickets)
+            .where(tickets.c.id == bindparam("ticket_id"))
+            .values(number=bindparam("number"))
+        )
+        return bump, rename
+    n = bump.cte("n")
+    digits = cast(n.c.last, String)
+    # Same format as domain.numbering.format_number: at least four digits, more when needed.
+    number = bindparam("head", type_=String) + func.lpad(
+        digits, func.greatest(4, func.length(digits)), "0"
+    )
+    stmt = (
+        update(tickets)
+        .add_cte(n)
+        .where(tickets.c.id == bindparam("ticket_id"))
+        .values(number=select(number).scalar_subquery())
+        .returning(tickets.c.number)
+    )
+    return stmt, None
 
 
 def assign_number(session: Session, *, ticket_id: int, prefix: str, day: date) -> str:
@@ -21,30 +58,12 @@ def assign_number(session: Session, *, ticket_id: int, prefix: str, day: date) -
     increment and the update travel as one statement (a data-modifying CTE), so the lock is
     held for one round trip plus the commit.
     """
-    counters, tickets = TicketCounter.__table__, Ticket.__table__
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    bump = (
-        insert(counters)
-        .values(day=day, last=1)
-        .on_conflict_do_update(index_elements=[counters.c.day], set_={"last": counters.c.last + 1})
-        .returning(counters.c.last)
-    )
-    if dialect != "postgresql":
-        number = format_number(prefix, day, session.execute(bump).scalar_one())
-        session.execute(update(tickets).where(tickets.c.id == ticket_id).values(number=number))
-        return number
-    n = bump.cte("n")
-    digits = cast(n.c.last, String)
-    # Same format as domain.numbering.format_number: at least four digits, more when needed.
-    sql_number = literal(f"{prefix}{day:%Y%m%d}-") + func.lpad(
-        digits, func.greatest(4, func.length(digits)), "0"
-    )
-    stmt = (
-        update(tickets)
-        .add_cte(n)
-        .where(tickets.c.id == ticket_id)
-        .values(number=select(sql_number).scalar_subquery())
-        .returning(tickets.c.number)
-    )
-    return session.execute(stmt).scalar_one()
+    first, rename = _statements(session.get_bind().dialect.name)
+    if rename is None:
+        head = f"{prefix}{day:%Y%m%d}-"
+        return session.execute(
+            first, {"day": day, "ticket_id": ticket_id, "head": head}
+        ).scalar_one()
+    number = format_number(prefix, day, session.execute(first, {"day": day}).scalar_one())
+    session.execute(rename, {"ticket_id": ticket_id, "number": number})
+    return number

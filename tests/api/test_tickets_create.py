@@ -231,3 +231,19 @@ def test_concurrent_requests_with_one_key_create_one_ticket(app, db) -> None:
     assert {status for status, _ in results} == {201}
     assert len({number for _, number in results}) == 1
     assert count(db, Ticket) == 1
+
+
+def test_database_outage_is_503_and_retryable(client, monkeypatch) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from hotline.api import tickets
+
+    def down(*args, **kwargs):
+        raise OperationalError("INSERT", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(tickets, "submit_ticket", down)
+    response = post(client, VALID)
+    assert response.status_code == 503
+    assert response.mimetype == "application/problem+json"
+    assert response.headers["Retry-After"] == "5"
+    assert "server closed" not in response.get_data(as_text=True)
