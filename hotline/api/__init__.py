@@ -86,6 +86,8 @@ def init_api(app: Flask) -> None:
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
         OPENAPI_SWAGGER_UI_URL=f"{API_PREFIX}/docs/assets/",
+        # No badge from validator.swagger.io: the page must not reach outside.
+        OPENAPI_SWAGGER_UI_CONFIG={"validatorUrl": None},
         API_SPEC_OPTIONS={
             "info": {
                 "description": "文明直通车（civility express hotline）：工单受理、查询与跟踪。"

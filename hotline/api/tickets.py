@@ -13,10 +13,9 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 from ..domain.states import Channel, Role
-from ..domain.tracking import tracking_token
 from ..errors import ValidationFailed
 from ..extensions import hotline
-from ..models import Ticket
+from ..links import absolute, tracking_path
 from ..presenters import ticket_for_staff
 from ..schemas import ApiTicketSubmissionSchema, TicketPageSchema, TicketQuerySchema, TicketSchema
 from ..services.intake import claim_idempotency_key, submit_ticket
@@ -39,14 +38,6 @@ IDEMPOTENCY_DOC = {
     "description": "同一个键与相同内容重复提交时返回同一张工单，不会重复受理",
 }
 INTAKE_ROLES = (Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN)
-
-
-def tracking_url(ticket: Ticket) -> str:
-    app = hotline()
-    token = tracking_token(app.settings.secret_key, ticket.number, ticket.tracking_salt)
-    path = url_for("public.track", number=ticket.number, token=token)
-    base = app.settings.public_base_url or request.host_url.rstrip("/")
-    return base + path
 
 
 def _idempotency_key() -> str | None:
@@ -120,7 +111,10 @@ class TicketCollection(MethodView):
                 claim.ticket = ticket
                 session.flush()
         result = ticket_for_staff(
-            ticket, role=who.role, timezone=app.settings.timezone, tracking_url=tracking_url(ticket)
+            ticket,
+            role=who.role,
+            timezone=app.settings.timezone,
+            tracking_url=absolute(tracking_path(ticket.number, ticket.tracking_salt)),
         )
         headers["Location"] = url_for("tickets.TicketItem", number=ticket.number)
         return result, 201, headers

@@ -5,16 +5,17 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import abort, redirect, render_template, request, send_file, url_for
+from flask import abort, redirect, render_template, request, send_file
 from marshmallow import ValidationError
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
 from ..domain.privacy import mask_name, mask_phone
 from ..domain.states import PUBLIC_STATUS_LABELS, Channel, Status
-from ..domain.tracking import token_matches, tracking_token
+from ..domain.tracking import token_matches
 from ..errors import HotlineError, PayloadTooLarge, ValidationFailed
 from ..extensions import hotline
+from ..links import absolute, tracking_path
 from ..models import Attachment, Category, Ticket, TicketEvent
 from ..photos import PreparedPhoto, prepare_photo
 from ..schemas import TicketSubmissionSchema
@@ -67,7 +68,8 @@ def _render_form(
 
 @bp.get("/")
 def form() -> Any:
-    return _render_form({"consent_contact": "on"}, {})
+    # Consent to be called is asked, never assumed: the box starts unticked.
+    return _render_form({}, {})
 
 
 def _read_photos(files: list[FileStorage]) -> list[PreparedPhoto]:
@@ -82,6 +84,13 @@ def _read_photos(files: list[FileStorage]) -> list[PreparedPhoto]:
     return prepared
 
 
+def _retry_message() -> str:
+    # Browsers never refill a file input, so say so rather than let photos vanish silently.
+    if any(f.filename for f in request.files.getlist("photos")):
+        return "请根据提示修改后重新提交，照片需要重新选择。"
+    return "请根据提示修改后重新提交。"
+
+
 @bp.post("/")
 def submit() -> Any:
     app = hotline()
@@ -93,7 +102,7 @@ def submit() -> Any:
         data = TicketSubmissionSchema().load(payload)
     except ValidationError as exc:
         errors = {k: v for k, v in exc.normalized_messages().items() if isinstance(v, list)}
-        return _render_form(values, errors, 422, "请根据提示修改后重新提交。")
+        return _render_form(values, errors, 422, _retry_message())
     try:
         photos = _read_photos(request.files.getlist("photos"))
     except HotlineError as exc:
@@ -114,12 +123,11 @@ def submit() -> Any:
             number, salt = ticket.number, ticket.tracking_salt
     except ValidationFailed as exc:
         app.photos.delete(stored)
-        return _render_form(values, exc.errors or {}, 422, "请根据提示修改后重新提交。")
+        return _render_form(values, exc.errors or {}, 422, _retry_message())
     except BaseException:
         app.photos.delete(stored)  # nothing accepted may be half-saved
         raise
-    token = tracking_token(app.settings.secret_key, number, salt)
-    return redirect(url_for("public.track", number=number, token=token, new=1), code=303)
+    return redirect(tracking_path(number, salt, new="1"), code=303)
 
 
 def _tracked_ticket(session: Any, number: str, token: str) -> Ticket:
@@ -164,12 +172,14 @@ def track(number: str) -> Any:
             ],
             "photos": [a.id for a in ticket.attachments if a.public],
         }
-    return render_template(
+    page = render_template(
         "track.html",
         t=view,
         token=token,
+        link=absolute(tracking_path(view["number"], ticket.tracking_salt)),
         new=request.args.get("new") == "1",
     )
+    return page, 200, {"Cache-Control": "private, no-store"}
 
 
 @bp.get("/track/<number>/photos/<int:photo_id>")

@@ -80,6 +80,8 @@ def test_validation_errors_are_shown_next_to_fields_in_chinese(client, db) -> No
     assert "至少需要 5 个字" in page and "请填写有效的手机号码" in page
     assert 'value="和平路 12 号"' in page  # what was typed is kept
     assert tickets(db) == 0
+    with_photo = submit(client, {**FORM, "description": "短"}, photos=[(image_bytes(), "a.png")])
+    assert "照片需要重新选择" in with_photo.get_data(as_text=True)
 
 
 def test_anonymous_without_phone_is_accepted(client, db) -> None:
@@ -185,3 +187,31 @@ def test_form_submissions_are_rate_limited_per_address(settings, db, clock) -> N
     payload = {**FORM, "csrf_token": csrf_token(other)}
     response = other.post("/", data=payload, environ_base={"REMOTE_ADDR": "10.0.0.9"})
     assert response.status_code == 303
+
+
+def test_pages_forbid_scripts_and_framing(client) -> None:
+    headers = client.get("/").headers
+    assert "default-src 'none'" in headers["Content-Security-Policy"]
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_consent_to_be_called_starts_unticked(client) -> None:
+    page = client.get("/").get_data(as_text=True)
+    assert re.search(r'name="consent_contact"\s*>', page)
+
+
+def test_tracking_page_is_not_cached_and_uses_public_base_url(settings, db, clock) -> None:
+    from dataclasses import replace
+
+    from hotline.app import create_app
+
+    app = create_app(replace(settings, public_base_url="https://12345.example.gov.cn"), database=db)
+    app.extensions["hotline"].clock = clock
+    client = app.test_client()
+    location = submit(client).headers["Location"]
+    response = client.get(location)
+    assert response.headers["Cache-Control"] == "private, no-store"
+    assert "https://12345.example.gov.cn/track/WM20261121-0001?token=" in response.get_data(
+        as_text=True
+    )
