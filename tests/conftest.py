@@ -159,3 +159,38 @@ def redis_url() -> str:
             pytest.fail(f"Redis is required under CI=true but {url} is unreachable")
         pytest.skip("Redis is not reachable; start it or set HOTLINE_TEST_REDIS_URL")
     return url
+
+
+@pytest.fixture
+def make_user(db):
+    """Create staff users with one API token each; they are removed after the test."""
+    from sqlalchemy import delete, select
+
+    from hotline.models import ApiToken, Unit, User
+    from hotline.services.auth import issue_token
+
+    created: list[int] = []
+
+    def make(username: str, role: str, unit_code: str | None = None) -> tuple[int, str]:
+        now = datetime.now(UTC)
+        with db.transaction() as session:
+            unit_id = (
+                session.scalar(select(Unit.id).where(Unit.code == unit_code)) if unit_code else None
+            )
+            user = User(
+                username=username,
+                display_name=username,
+                password_hash="-",
+                role=role,
+                unit_id=unit_id,
+                created_at=now,
+            )
+            session.add(user)
+            session.flush()
+            created.append(user.id)
+            return user.id, issue_token(session, user, name="test", now=now)
+
+    yield make
+    with db.transaction() as session:
+        session.execute(delete(ApiToken).where(ApiToken.user_id.in_(created)))
+        session.execute(delete(User).where(User.id.in_(created)))

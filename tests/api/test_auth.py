@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from hotline.models import ApiToken, User
 from hotline.services.auth import issue_token
@@ -13,22 +13,9 @@ from tests.helpers import auth
 
 
 @pytest.fixture
-def temp_user(db, clock):
-    with db.transaction() as session:
-        user = User(
-            username="temp",
-            display_name="临时话务员",
-            password_hash="-",
-            role="operator",
-            created_at=clock.now,
-        )
-        session.add(user)
-        session.flush()
-        user_id = user.id
-    yield user_id
-    with db.transaction() as session:
-        session.execute(delete(ApiToken).where(ApiToken.user_id == user_id))
-        session.execute(delete(User).where(User.id == user_id))
+def temp_user(make_user) -> int:
+    user_id, _ = make_user("temp", "operator")
+    return user_id
 
 
 def new_token(db, user_id: int, clock, **fields) -> str:

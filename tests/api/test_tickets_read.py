@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from sqlalchemy import select
 
-import pytest
-from sqlalchemy import delete, select
-
-from hotline.models import ApiToken, Ticket, Unit, User
-from hotline.services.auth import issue_token
+from hotline.models import Ticket, Unit
 from tests.helpers import VALID, auth
 
 
@@ -61,31 +57,9 @@ def test_unit_sees_own_tickets_only_and_phone_only_with_consent(client, db) -> N
     )
 
 
-@pytest.fixture
-def street_token(db):
-    """A user of 和平街道, whose communities and grid cells sit below it."""
-    now = datetime.now(UTC)
-    with db.transaction() as session:
-        street = session.scalar(select(Unit).where(Unit.code == "st-heping"))
-        user = User(
-            username="heping",
-            display_name="和平街道",
-            password_hash="-",
-            role="unit",
-            unit_id=street.id,
-            created_at=now,
-        )
-        session.add(user)
-        session.flush()
-        token = issue_token(session, user, name="test", now=now)
-    yield token
-    with db.transaction() as session:
-        user = session.scalar(select(User).where(User.username == "heping"))
-        session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
-        session.delete(user)
-
-
-def test_parent_unit_sees_sub_units_tickets(client, db, street_token) -> None:
+def test_parent_unit_sees_sub_units_tickets(client, db, make_user) -> None:
+    # 和平街道 sees what is assigned to its communities and grid cells, and nothing else.
+    _, street_token = make_user("heping", "unit", "st-heping")
     below = create(client)
     elsewhere = create(client)
     assign(db, below, "grid-heping-xincun-01")
