@@ -88,7 +88,7 @@ class TicketCollection(MethodView):
         """受理一张工单（调用方系统、坐席工具）"""
         app, who, session = hotline(), principal(), db_session()
         now = app.now()
-        headers = {}
+        headers: dict[str, str] = {}
         claim = None
         if key := _idempotency_key():
             claim = claim_idempotency_key(

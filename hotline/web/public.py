@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from flask import abort, redirect, render_template, request, send_file
 from marshmallow import ValidationError
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 
 from ..domain.privacy import mask_name, mask_phone
@@ -130,7 +131,7 @@ def submit() -> Any:
     return redirect(tracking_path(number, salt, new="1"), code=303)
 
 
-def _tracked_ticket(session: Any, number: str, token: str) -> Ticket:
+def _tracked_ticket(session: Session, number: str, token: str) -> Ticket:
     """The ticket if the token fits; anything else is the same bare 404."""
     app = hotline()
     ticket = session.scalar(select(Ticket).where(Ticket.number == number[:24]))
