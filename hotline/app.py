@@ -23,6 +23,7 @@ from .errors import HotlineError
 from .extensions import Hotline
 from .health import bp as health_bp
 from .photos import PhotoStore
+from .services.routing import RouterCache
 from .web import bp as web_bp
 from .web import render_error_page
 
@@ -68,12 +69,14 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         settings=settings,
         db=database or Database(settings.database_url, echo=settings.sql_echo),
         photos=PhotoStore(settings.upload_dir),
+        routers=RouterCache(refresh_seconds=settings.ruleset_refresh_seconds),
     )
 
     csrf = CSRFProtect(app)
     app.before_request(_assign_request_id)
     init_api(app)
-    csrf.exempt(app.blueprints["tickets"])  # token-authenticated, no cookies
+    for name in ("tickets", "rulesets"):
+        csrf.exempt(app.blueprints[name])  # token-authenticated, no cookies
     app.extensions["hotline.api"].register_blueprint(health_bp)
     app.register_blueprint(web_bp)
     _limit_public_form(app, settings)
@@ -87,6 +90,23 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.after_request(_security_headers)
     _register_error_handlers(app)
     return app
+
+
+def warm_up(app: Flask) -> None:
+    """Load jieba and compile the active routing ruleset now, in the process that will fork
+    (gunicorn --preload, the RQ worker), so no request pays for it and workers share it.
+    The database pool is emptied afterwards: forked children must open their own connections."""
+    from routing.segmenter import default_segmenter
+
+    default_segmenter()
+    extension = app.extensions["hotline"]
+    try:
+        with extension.db.transaction() as session:
+            extension.routers.active(session)
+    except OperationalError:
+        log.warning("database not reachable during warm-up; routing compiles on first use")
+    finally:
+        extension.db.dispose()
 
 
 def _limit_public_form(app: Flask, settings: Settings) -> None:

@@ -65,15 +65,17 @@ def seed(demo: bool) -> None:
     """Load the demo city (units, categories) and, with --demo, demo accounts. Idempotent."""
     from .db import Database
     from .extensions import utc_now
-    from .seed import DEMO_ACCOUNTS, seed_city, seed_demo_accounts
+    from .seed import DEMO_ACCOUNTS, seed_city, seed_default_ruleset, seed_demo_accounts
 
     database = Database(Settings.from_env().database_url)
     with database.transaction() as session:
         counts = seed_city(session, now=utc_now())
+        ruleset = seed_default_ruleset(session, now=utc_now())
         if demo:
             seed_demo_accounts(session, now=utc_now())
     database.dispose()
     click.echo("seeded: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    click.echo(f"routing ruleset: {ruleset}")
     if demo:
         click.echo("demo accounts (for local demos only; never use in production):")
         for account in DEMO_ACCOUNTS:
@@ -109,6 +111,14 @@ def token_create(username: str, name: str) -> None:
     database.dispose()
     click.echo(plaintext)
 
+
+def _register() -> None:
+    from .cli_routing import routing_group
+
+    main.add_command(routing_group)
+
+
+_register()
 
 if __name__ == "__main__":
     main()

@@ -60,6 +60,8 @@ class Settings:
     # Per client address; "" turns it off. Syntax of the limits library: "5/minute;30/hour".
     form_rate_limit: str = "5/minute;30/hour"
     proxy_count: int = 0  # reverse proxies in front that set X-Forwarded-For/-Proto/-Host
+    # How often each process looks for a newly activated routing ruleset.
+    ruleset_refresh_seconds: float = 5.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, base: Path | None = None) -> Settings:
@@ -92,6 +94,7 @@ class Settings:
             production=production,
             form_rate_limit=env.get("HOTLINE_FORM_RATE_LIMIT", "5/minute;30/hour"),
             proxy_count=_int(env, "HOTLINE_PROXY_COUNT", 0),
+            ruleset_refresh_seconds=_int(env, "HOTLINE_RULESET_REFRESH_SECONDS", 5),
         )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from flask import current_app
@@ -12,6 +12,7 @@ from .config import Settings
 from .db import Database
 from .photos import PhotoStore
 from .services.intake import IntakePolicy
+from .services.routing import RouterCache
 
 
 def utc_now() -> datetime:
@@ -24,6 +25,7 @@ class Hotline:
     db: Database
     photos: PhotoStore
     clock: Callable[[], datetime] = utc_now  # tests replace it to move time
+    routers: RouterCache = field(default_factory=RouterCache)
 
     @property
     def intake_policy(self) -> IntakePolicy:

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -29,6 +30,13 @@ from .domain.states import Channel, Priority, Role, Status, UnitKind
 def _enum_check(column: str, values: type) -> CheckConstraint:
     allowed = ", ".join(f"'{v.value}'" for v in values)  # type: ignore[attr-defined]
     return CheckConstraint(f"{column} IN ({allowed})", name=f"{column}_allowed")
+
+
+class RulesetStatus:
+    DRAFT = "draft"
+    ACTIVE = "active"
+    ARCHIVED = "archived"
+    ALL = (DRAFT, ACTIVE, ARCHIVED)
 
 
 class Unit(Base):
@@ -120,12 +128,18 @@ class Ticket(Base):
     # Random per-ticket salt; the tracking token is an HMAC of number + salt (see tracking.py).
     tracking_salt: Mapped[str] = mapped_column(String(32))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The street/community/grid where it happened (块), found by routing or chosen by a person.
+    territorial_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    # Which ruleset version routed it, and its decision with the explanation shown to operators.
+    ruleset_id: Mapped[int | None] = mapped_column(ForeignKey("rulesets.id"))
+    routing: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     category: Mapped[Category | None] = relationship()
-    lead_unit: Mapped[Unit | None] = relationship()
+    lead_unit: Mapped[Unit | None] = relationship(foreign_keys=[lead_unit_id])
+    territorial_unit: Mapped[Unit | None] = relationship(foreign_keys=[territorial_unit_id])
     co_units: Mapped[list[Unit]] = relationship(secondary=ticket_co_units)
     duplicate_of: Mapped[Ticket | None] = relationship(remote_side=[id])
     attachments: Mapped[list[Attachment]] = relationship(
@@ -239,3 +253,67 @@ class IdempotencyKey(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     ticket: Mapped[Ticket | None] = relationship()
+
+
+class RulesetRecord(Base):
+    """One version of a routing ruleset. Drafts are edited in place; the active one and the
+    archived ones are frozen, so a ticket's ``ruleset_id`` always says what routed it."""
+
+    __tablename__ = "rulesets"
+    __table_args__ = (
+        UniqueConstraint("name", "version"),
+        CheckConstraint("status IN ('draft', 'active', 'archived')", name="status_allowed"),
+        # At most one active ruleset.
+        Index(
+            "uq_rulesets_one_active",
+            "status",
+            unique=True,
+            postgresql_where=text("status = 'active'"),
+            sqlite_where=text("status = 'active'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default=RulesetStatus.DRAFT)
+    source: Mapped[str] = mapped_column(String(20))  # seed, import, learn, copy, api
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    activated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class AuditEvent(Base):
+    """Append-only record of administrative acts (ruleset activation, ...)."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action: Mapped[str] = mapped_column(String(60), index=True)
+    subject: Mapped[str] = mapped_column(String(100))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_label: Mapped[str] = mapped_column(String(100))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class RoutingCorrection(Base):
+    """An operator sent a ticket somewhere other than routing said: a training row."""
+
+    __tablename__ = "routing_corrections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    ruleset_id: Mapped[int | None] = mapped_column(ForeignKey("rulesets.id"))
+    text: Mapped[str] = mapped_column(Text)
+    predicted_label: Mapped[str | None] = mapped_column(String(100))
+    predicted_category: Mapped[str | None] = mapped_column(String(40))
+    predicted_unit: Mapped[str | None] = mapped_column(String(40))
+    category: Mapped[str | None] = mapped_column(String(40))
+    lead_unit: Mapped[str] = mapped_column(String(40))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

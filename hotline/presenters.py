@@ -42,6 +42,7 @@ def ticket_for_staff(
         ),
         "priority": ticket.priority,
         "lead_unit": _unit(ticket.lead_unit),
+        "territorial_unit": _unit(ticket.territorial_unit),
         "co_units": [_unit(u) for u in ticket.co_units],
         "reporter": {
             "name": ticket.reporter_name if full else mask_name(ticket.reporter_name),
@@ -64,6 +65,7 @@ def ticket_for_staff(
             }
             for a in ticket.attachments
         ],
+        "routing": ticket.routing,
         "version": ticket.version,
         "created_at": _local(ticket.created_at, tz),
         "updated_at": _local(ticket.updated_at, tz),

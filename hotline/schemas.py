@@ -146,6 +146,36 @@ class ApiTicketSubmissionSchema(TicketSubmissionSchema):
     )
 
 
+class DispatchSchema(StrictSchema):
+    """派单 / 改派 by an operator."""
+
+    version = fields.Integer(
+        required=True,
+        strict=True,
+        error_messages=_messages(invalid="应为整数"),
+        metadata={"description": "你看到的工单版本号；已被他人修改时返回 409"},
+    )
+    lead_unit = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=40, error="单位代码长度有误"),
+        error_messages=_messages(invalid="应为单位代码"),
+        metadata={"description": "主办单位代码"},
+    )
+    co_units = fields.List(
+        fields.String(validate=validate.Length(min=1, max=40)),
+        load_default=list,
+        validate=validate.Length(max=10, error="协办单位最多 10 个"),
+        error_messages=_messages(invalid="应为单位代码列表"),
+    )
+    category = fields.String(
+        allow_none=True,
+        validate=validate.Length(max=40),
+        error_messages=_messages(invalid="应为类别代码"),
+        metadata={"description": "同时更正问题类别（可选）"},
+    )
+    note = Text(max_len=500, allow_none=True, metadata={"description": "内部备注"})
+
+
 class TicketQuerySchema(StrictSchema):
     status = fields.List(
         fields.String(validate=validate.Length(max=20)),
@@ -213,6 +243,9 @@ class TicketSchema(Schema):
     category = fields.Nested(CategoryRefSchema, allow_none=True)
     priority = fields.String()
     lead_unit = fields.Nested(UnitRefSchema, allow_none=True)
+    territorial_unit = fields.Nested(
+        UnitRefSchema, allow_none=True, metadata={"description": "属地单位（街道/社区/网格）"}
+    )
     co_units = fields.List(fields.Nested(UnitRefSchema))
     reporter = fields.Nested(ReporterSchema)
     supervision_level = fields.Integer()
@@ -221,7 +254,13 @@ class TicketSchema(Schema):
     resolve_by = fields.DateTime(allow_none=True)
     duplicate_of = fields.String(allow_none=True)
     attachments = fields.List(fields.Nested(AttachmentSchema))
-    version = fields.Integer()
+    routing = fields.Dict(
+        allow_none=True,
+        metadata={
+            "description": "自动分派的结论与依据：规则集版本、置信度、匹配的关键词与地名、候选项"
+        },
+    )
+    version = fields.Integer(metadata={"description": "并发控制版本号，操作时需回传"})
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
     tracking_url = fields.String(

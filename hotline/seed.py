@@ -16,6 +16,27 @@ from .models import ApiToken, Category, Unit, User
 from .services.auth import hash_password, hash_token, issue_token, password_matches
 
 
+def seed_default_ruleset(session: Session, *, now: datetime) -> str:
+    """Import routing/data/default_ruleset.yaml once, and activate it if nothing is active."""
+    from routing.rules import load_yaml
+
+    from .models import RulesetRecord, RulesetStatus
+    from .services.actors import SYSTEM
+    from .services.routing import activate, create_ruleset
+
+    text = (files("routing") / "data" / "default_ruleset.yaml").read_text("utf-8")
+    data = load_yaml(text).to_dict()
+    record = session.scalar(select(RulesetRecord).where(RulesetRecord.name == data["name"]))
+    if record is None:
+        record = create_ruleset(session, data, source="seed", now=now)
+    active = session.scalar(
+        select(RulesetRecord.id).where(RulesetRecord.status == RulesetStatus.ACTIVE)
+    )
+    if active is None:
+        activate(session, record, now=now, actor=SYSTEM)
+    return f"{record.name} v{record.version}（{record.status}）"
+
+
 def load_demo_city() -> dict[str, Any]:
     return yaml.safe_load((files("hotline") / "data" / "demo_city.yaml").read_text("utf-8"))
 

@@ -15,6 +15,7 @@ from ..extensions import hotline
 
 API_PREFIX = "/api/v1"
 JSON_METHODS = {"POST", "PUT", "PATCH"}
+RULESET_JSON_BYTES = 32 * 1024 * 1024
 
 
 class ProblemSchema(ma.Schema):
@@ -61,6 +62,8 @@ def check_json_body() -> None:
     if not request.path.startswith(API_PREFIX + "/") or request.method not in JSON_METHODS:
         return
     limit = hotline().settings.max_json_bytes
+    if request.path.startswith(API_PREFIX + "/rulesets"):
+        limit = RULESET_JSON_BYTES  # a learned ruleset carries its vocabulary
     if request.content_length is not None and request.content_length > limit:
         raise PayloadTooLarge(f"请求体不能超过 {limit // 1024} KB")
     if not request.is_json:
@@ -76,6 +79,7 @@ def check_json_body() -> None:
 
 
 def init_api(app: Flask) -> None:
+    from .rulesets import blp as rulesets_blp
     from .tickets import blp as tickets_blp
 
     app.config.update(
@@ -102,6 +106,7 @@ def init_api(app: Flask) -> None:
     )
     api = HotlineApi(app)
     api.register_blueprint(tickets_blp)
+    api.register_blueprint(rulesets_blp)
     app.register_blueprint(_swagger_assets())
     app.before_request(check_json_body)
     app.extensions["hotline.api"] = api

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from ..domain.states import Role
 from ..errors import Forbidden, Unauthorized
 from ..extensions import hotline
+from ..services.actors import Actor
 from ..services.auth import authenticate_token
-from ..services.intake import Actor
 
 
 @dataclass(frozen=True)

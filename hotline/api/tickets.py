@@ -17,7 +17,14 @@ from ..errors import ValidationFailed
 from ..extensions import hotline
 from ..links import absolute, tracking_path
 from ..presenters import ticket_for_staff
-from ..schemas import ApiTicketSubmissionSchema, TicketPageSchema, TicketQuerySchema, TicketSchema
+from ..schemas import (
+    ApiTicketSubmissionSchema,
+    DispatchSchema,
+    TicketPageSchema,
+    TicketQuerySchema,
+    TicketSchema,
+)
+from ..services.dispatch import dispatch_ticket, lock_ticket
 from ..services.intake import claim_idempotency_key, submit_ticket
 from ..services.queries import get_ticket_for, list_tickets, visible_unit_ids
 from .auth import authenticated, db_session, principal
@@ -106,6 +113,7 @@ class TicketCollection(MethodView):
                 policy=app.intake_policy,
                 channel=Channel.API,
                 actor=who.actor,
+                routing=app.routers.active(session),
             )
             if claim is not None:
                 claim.ticket = ticket
@@ -118,6 +126,23 @@ class TicketCollection(MethodView):
         )
         headers["Location"] = url_for("tickets.TicketItem", number=ticket.number)
         return result, 201, headers
+
+
+@blp.route("/<string:number>/actions/dispatch")
+class DispatchAction(MethodView):
+    @blp.response(200, TicketSchema)
+    @authenticated(*INTAKE_ROLES)
+    @blp.arguments(DispatchSchema())
+    @blp.doc(security=[{"bearerAuth": []}])
+    def post(self, data: dict[str, Any], number: str) -> dict[str, Any]:
+        """派单 / 改派：指定主办与协办单位；与自动分派结论不同时记为一条纠正样本"""
+        app, who, session = hotline(), principal(), db_session()
+        ticket = lock_ticket(session, number, data["version"])
+        dispatch_ticket(
+            session, ticket, lead_unit=data["lead_unit"], co_units=data["co_units"],
+            category=data.get("category"), actor=who.actor, now=app.now(), note=data.get("note"),
+        )  # fmt: skip
+        return ticket_for_staff(ticket, role=who.role, timezone=app.settings.timezone)
 
 
 @blp.route("/<string:number>")

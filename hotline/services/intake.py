@@ -16,25 +16,18 @@ from ..domain.numbering import local_day
 from ..domain.states import Channel, Priority, Status
 from ..domain.tracking import new_salt
 from ..errors import ValidationFailed
-from ..models import Attachment, Category, IdempotencyKey, Ticket, TicketEvent
+from ..models import Attachment, Category, IdempotencyKey, Ticket, Unit
 from ..photos import PreparedPhoto
+from .actors import RESIDENT, Actor
+from .events import new_event
 from .numbering import assign_number
-
-RESIDENT = "市民"
+from .routing import Compiled, apply_routing
 
 
 @dataclass(frozen=True)
 class IntakePolicy:
     prefix: str
     timezone: str
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who performs a step: a staff user, or the resident (no id)."""
-
-    user_id: int | None
-    label: str
 
 
 def submit_ticket(
@@ -44,8 +37,9 @@ def submit_ticket(
     now: datetime,
     policy: IntakePolicy,
     channel: Channel,
-    actor: Actor = Actor(None, RESIDENT),
+    actor: Actor = RESIDENT,
     photos: Sequence[tuple[PreparedPhoto, str]] = (),
+    routing: Compiled | None = None,
 ) -> Ticket:
     """Create a ``reported`` ticket from a schema-validated ``data`` dict.
 
@@ -81,17 +75,11 @@ def submit_ticket(
         created_at=now,
         updated_at=now,
     )
-    event = TicketEvent(
-        ticket=ticket,
-        sequence=1,
-        kind="submitted",
-        actor_id=actor.user_id,
-        actor_label=actor.label,
-        public=True,
+    event = new_event(
+        ticket, 1, "submitted", actor=actor, now=now, public=True,
         body="您的诉求已受理，我们将尽快转交责任单位办理。",
         data={"channel": channel.value, "category": category.code if category else None},
-        created_at=now,
-    )
+    )  # fmt: skip
     attachments = [
         Attachment(
             ticket=ticket,
@@ -108,16 +96,29 @@ def submit_ticket(
         )
         for photo, stored_name in photos
     ]
-    session.add_all([ticket, event, *attachments])
+    events = [event]
+    outcome = None
+    if routing is not None:
+        outcome = apply_routing(
+            ticket, routing, chosen_category=category.code if category else None, now=now,
+            sequence=2,
+        )  # fmt: skip
+        events += outcome.events
+    if outcome and outcome.lead_unit_id:
+        if outcome.category_id:
+            ticket.category = session.get(Category, outcome.category_id)
+        ticket.lead_unit = session.get(Unit, outcome.lead_unit_id)
+        ticket.co_units = [session.get(Unit, i) for i in outcome.co_unit_ids]
+    session.add_all([ticket, *events, *attachments])
     session.flush()
-    # A new ticket has no units, duplicates or other photos yet: say so instead of letting the
-    # presenter lazy-load empty relationships (and without making the flush track them).
-    for name, value in (
-        ("lead_unit", None),
-        ("co_units", []),
-        ("duplicate_of", None),
-        ("attachments", attachments),
-    ):
+    # Say what a new ticket does not have yet instead of letting the presenter lazy-load
+    # empty relationships (and without making the flush track them).
+    empty: list[tuple[str, object]] = [("duplicate_of", None), ("attachments", attachments)]
+    if not (outcome and outcome.lead_unit_id):
+        empty += [("lead_unit", None), ("co_units", [])]
+    if ticket.territorial_unit_id is None:
+        empty.append(("territorial_unit", None))
+    for name, value in empty:
         set_committed_value(ticket, name, value)
     # A plain UPDATE underneath: an ORM one would bump the version of a ticket nobody has seen.
     number = assign_number(

@@ -45,9 +45,17 @@ def _visible(stmt: Select, unit_ids: set[int] | None) -> Select:
     return stmt.where(or_(Ticket.lead_unit_id.in_(unit_ids), Ticket.id.in_(co)))
 
 
-def get_ticket_for(session: Session, number: str, unit_ids: set[int] | None) -> Ticket:
-    """A ticket the viewer may see; others' tickets are indistinguishable from missing ones."""
+def get_ticket_for(
+    session: Session, number: str, unit_ids: set[int] | None, *, lock: bool = False
+) -> Ticket:
+    """A ticket the viewer may see; others' tickets are indistinguishable from missing ones.
+
+    ``lock`` takes the row lock (PostgreSQL; SQLite writers are serialised anyway) so that a
+    change and its event sequence cannot interleave with another.
+    """
     stmt = _visible(select(Ticket).where(Ticket.number == number), unit_ids)
+    if lock:
+        stmt = stmt.with_for_update(of=Ticket)
     ticket = session.scalar(stmt.options(*_load_options()))
     if ticket is None:
         raise NotFound(f"未找到工单 {number}")
@@ -58,6 +66,7 @@ def _load_options() -> list:
     return [
         selectinload(Ticket.category),
         selectinload(Ticket.lead_unit),
+        selectinload(Ticket.territorial_unit),
         selectinload(Ticket.co_units),
         selectinload(Ticket.attachments),
     ]

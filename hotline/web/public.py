@@ -120,6 +120,7 @@ def submit() -> Any:
                 policy=app.intake_policy,
                 channel=Channel.WEB,
                 photos=list(zip(photos, stored, strict=True)),
+                routing=app.routers.active(session),
             )
             number, salt = ticket.number, ticket.tracking_salt
     except ValidationFailed as exc:

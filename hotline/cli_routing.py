@@ -1,0 +1,412 @@
+"""``hotline routing …``: rulesets, learning, evaluation and explanation from the shell."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .config import Settings
+
+
+def _database():  # type: ignore[no-untyped-def]
+    from .db import Database
+
+    return Database(Settings.from_env().database_url)
+
+
+def _now():  # type: ignore[no-untyped-def]
+    from .extensions import utc_now
+
+    return utc_now()
+
+
+def _fail(exc: Exception) -> None:
+    raise click.ClickException(getattr(exc, "detail", None) or str(exc))
+
+
+def _rows(path: Path, text: str, label: str | None) -> tuple[list[str], list[str]]:
+    from .importers.tables import TableError, column_text, read_rows
+
+    try:
+        rows = read_rows(path)
+    except TableError as exc:
+        raise click.ClickException(str(exc)) from exc
+    columns = [c.strip() for c in text.split(",") if c.strip()]
+    wanted = columns + ([label] if label else [])
+    missing = [c for c in wanted if rows and c not in rows[0]]
+    if missing:
+        raise click.ClickException(
+            f"文件中没有这些列：{'、'.join(missing)}（现有：{'、'.join(rows[0])}）"
+        )
+    texts = [column_text(row, columns) for row in rows]
+    labels = [row.get(label, "").strip() for row in rows] if label else []
+    if label:
+        keep = [i for i, gold in enumerate(labels) if gold]
+        texts, labels = [texts[i] for i in keep], [labels[i] for i in keep]
+    return texts, labels
+
+
+@click.group("routing")
+def routing_group() -> None:
+    """Routing rulesets: list, import, export, activate, learn, evaluate, classify, explain."""
+
+
+@routing_group.command("list")
+def list_rulesets() -> None:
+    """All ruleset versions, newest first."""
+    from sqlalchemy import select
+
+    from .models import RulesetRecord
+
+    database = _database()
+    with database.transaction() as session:
+        records = session.scalars(select(RulesetRecord).order_by(RulesetRecord.id.desc())).all()
+        for r in records:
+            rules = len(r.data.get("rules", []))
+            click.echo(
+                f"{r.id:>4}  {r.status:<8}  v{r.version:<3} {r.name}  ({rules} 条规则, {r.source})"
+            )
+    database.dispose()
+
+
+@routing_group.command("export")
+@click.argument("ref", required=False)
+@click.option("--format", "fmt", type=click.Choice(["yaml", "csv", "json"]), default="yaml")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path))
+def export_ruleset(ref: str | None, fmt: str, out: Path | None) -> None:
+    """Write ruleset REF (id or name; default: the active one) as YAML, CSV or JSON."""
+    from routing.rules import dump_csv, dump_yaml, from_dict
+
+    from .errors import HotlineError
+    from .services.routing import find_ruleset
+
+    database = _database()
+    try:
+        with database.transaction() as session:
+            record = find_ruleset(session, ref)
+            data = record.data
+    except HotlineError as exc:
+        _fail(exc)
+    finally:
+        database.dispose()
+    if fmt == "json":
+        text = json.dumps(data, ensure_ascii=False, indent=2)
+    else:
+        ruleset = from_dict(data)
+        text = dump_yaml(ruleset) if fmt == "yaml" else dump_csv(ruleset)
+    if out:
+        out.write_text(text, encoding="utf-8")
+        click.echo(f"已写入 {out}")
+    else:
+        click.echo(text)
+
+
+@routing_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--name", help="Ruleset name (default: the name in the file).")
+@click.option("--activate", is_flag=True, help="Activate it at once.")
+def import_ruleset(file: Path, name: str | None, activate: bool) -> None:
+    """Import a YAML or CSV ruleset as a new draft version (all or nothing)."""
+    from routing.rules import RulesetError
+
+    from .errors import HotlineError
+    from .importers.tables import TableError, decode
+    from .services.actors import SYSTEM
+    from .services.routing import activate as activate_ruleset
+    from .services.routing import create_ruleset, parse_ruleset_text
+
+    fmt = "csv" if file.suffix.lower() == ".csv" else "yaml"
+    try:
+        data = parse_ruleset_text(decode(file.read_bytes()), fmt)
+    except (RulesetError, TableError) as exc:
+        raise click.ClickException(f"{file}：\n{exc}") from exc
+    database = _database()
+    try:
+        with database.transaction() as session:
+            record = create_ruleset(session, data, source="import", now=_now(), name=name)
+            if activate:
+                activate_ruleset(session, record, now=_now(), actor=SYSTEM)
+            summary = f"{record.id}（{record.name} v{record.version}，{record.status}）"
+    except HotlineError as exc:
+        _fail(exc)
+    finally:
+        database.dispose()
+    click.echo(f"已导入规则集 {summary}")
+
+
+@routing_group.command("activate")
+@click.argument("ref")
+def activate_ruleset(ref: str) -> None:
+    """Make ruleset REF the active one (the previous one is archived)."""
+    from .errors import HotlineError
+    from .services.actors import Actor
+    from .services.routing import activate, find_ruleset
+
+    database = _database()
+    try:
+        with database.transaction() as session:
+            record = activate(
+                session, find_ruleset(session, ref), now=_now(), actor=Actor(None, "命令行")
+            )
+            summary = f"{record.id}（{record.name} v{record.version}）"
+    except HotlineError as exc:
+        _fail(exc)
+    finally:
+        database.dispose()
+    click.echo(f"已启用规则集 {summary}")
+
+
+@routing_group.command("learn")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--text", "text_cols", required=True, help="Text column(s), comma-separated.")
+@click.option("--label", "label_col", required=True, help="Label column: unit or category.")
+@click.option("--name", default="学习所得规则", show_default=True)
+@click.option("--create-units", is_flag=True, help="Create a department for unknown labels.")
+def learn_ruleset(
+    file: Path, text_cols: str, label_col: str, name: str, create_units: bool
+) -> None:
+    """Learn a draft ruleset of weighted keywords per label from labelled history."""
+    from routing.learn import learn
+
+    from .errors import HotlineError
+    from .services.routing import (
+        CityModel,
+        RouterCache,
+        create_ruleset,
+        create_unit_for_label,
+        resolve_label,
+    )
+
+    texts, labels = _rows(file, text_cols, label_col)
+    if len(set(labels)) < 2:
+        raise click.ClickException("至少需要两个不同的标签")
+    database = _database()
+    try:
+        with database.transaction() as session:
+            city = CityModel.load(session)
+            targets, unknown = {}, []
+            for label in sorted(set(labels)):
+                target = resolve_label(label, city)
+                if target is None and create_units:
+                    from routing.learn import Target
+
+                    target = Target(lead_unit=create_unit_for_label(session, label, now=_now()))
+                if target is None:
+                    unknown.append(label)
+                else:
+                    targets[label] = target
+            active = RouterCache(refresh_seconds=0).active(session)
+            base = active.router.ruleset if active else None
+            ruleset = learn(texts, labels, name=name, targets=targets, base=base)
+            record = create_ruleset(session, ruleset.to_dict(), source="learn", now=_now())
+            summary = (
+                f"已生成草稿规则集 {record.id}（{record.name} v{record.version}）："
+                f"{len(texts)} 行，{len(ruleset.rules)} 个标签，"
+                f"{sum(len(r.keywords) for r in ruleset.rules)} 个关键词"
+            )
+    except HotlineError as exc:
+        _fail(exc)
+    finally:
+        database.dispose()
+    click.echo(summary)
+    if unknown:
+        click.echo(
+            "这些标签没有对应的类别或单位，按它们分出的工单将进入人工派单"
+            f"（可用 --create-units 建立单位）：{'、'.join(unknown)}",
+            err=True,
+        )
+
+
+def _compiled(session: Any, ref: str | None) -> Any:
+    from .services.routing import RouterCache, find_ruleset
+
+    return RouterCache(refresh_seconds=0).compiled(session, find_ruleset(session, ref))
+
+
+@routing_group.command("evaluate")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--text", "text_cols", required=True)
+@click.option("--label", "label_col", required=True)
+@click.option("--ruleset", "ref", help="Ruleset id or name (default: the active one).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
+def evaluate_ruleset(file: Path, text_cols: str, label_col: str, ref: str | None,
+                     as_json: bool) -> None:  # fmt: skip
+    """Accuracy, macro-F1, per-label scores, confusion matrix and throughput."""
+    from routing.learn import evaluate
+
+    from .errors import HotlineError
+    from .services.routing import label_matcher
+
+    texts, labels = _rows(file, text_cols, label_col)
+    database = _database()
+    try:
+        with database.transaction() as session:
+            compiled = _compiled(session, ref)
+    except HotlineError as exc:
+        _fail(exc)
+    finally:
+        database.dispose()
+    report = evaluate(
+        compiled.router, texts, labels,
+        matches=label_matcher(compiled.router.ruleset, compiled.city),
+    )  # fmt: skip
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
+        return
+    click.echo(f"规则集 {compiled.name} v{compiled.version}，{report.n} 行")
+    click.echo(f"准确率 {report.accuracy:.3f}   宏平均 F1 {report.macro_f1:.3f}")
+    click.echo(
+        f"自动派单比例 {report.coverage:.1%}（置信度达到阈值），"
+        f"其中正确 {report.confident_accuracy:.1%}"
+    )
+    click.echo(f"速度 {report.tickets_per_second:,.0f} 件/秒\n")
+    click.echo(f"{'标签':<16}{'精确率':>8}{'召回率':>8}{'F1':>8}{'样本':>6}")
+    for label, scores in report.per_label.items():
+        click.echo(
+            f"{label:<16}{scores['precision']:>8.3f}{scores['recall']:>8.3f}"
+            f"{scores['f1']:>8.3f}{int(scores['support']):>6}"
+        )
+    click.echo("\n混淆矩阵（行：实际，列：预测）")
+    columns = sorted({p for row in report.confusion.values() for p in row})
+    click.echo("\t".join(["", *columns]))
+    for gold, row in report.confusion.items():
+        click.echo("\t".join([gold, *(str(row.get(c, 0)) for c in columns)]))
+
+
+def _decision_json(compiled: Any, decision: Any) -> dict[str, Any]:
+    city = compiled.city
+    category = city.categories.get(decision.category or "")
+    best = decision.candidates[0] if decision.candidates else None
+    return {
+        "label": decision.label,
+        "category": decision.category,
+        "category_name": category.name if category else None,
+        "lead_unit": decision.lead_unit,
+        "lead_unit_name": city.unit_name(decision.lead_unit),
+        "co_units": list(decision.co_units),
+        "territorial_unit": decision.territorial_unit,
+        "territorial_unit_name": city.unit_name(decision.territorial_unit),
+        "territorial_path": list(decision.territorial_path),
+        "confidence": decision.confidence,
+        "confident": decision.confident,
+        "reason": decision.reason,
+        "best_candidate": best.label if best else None,
+        "matched": [
+            {"term": m.term, "weight": m.weight, "count": m.count}
+            for m in (best.matches if best else ())
+        ],
+        "places": [{"name": p.name, "unit": p.unit, "source": p.source} for p in decision.places],
+    }
+
+
+@routing_group.command("classify")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--text", "text_cols", required=True)
+@click.option("--place", "place_col", help="Column with the address, if any.")
+@click.option("--ruleset", "ref")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path))
+def classify_file(file: Path, text_cols: str, place_col: str | None, ref: str | None,
+                  out: Path | None) -> None:  # fmt: skip
+    """One JSON line per row with the routing decision."""
+    from .errors import HotlineError
+    from .importers.tables import TableError, column_text, read_rows
+
+    try:
+        rows = read_rows(file)
+    except TableError as exc:
+        raise click.ClickException(str(exc)) from exc
+    columns = [c.strip() for c in text_cols.split(",") if c.strip()]
+    database = _database()
+    try:
+        with database.transaction() as session:
+            compiled = _compiled(session, ref)
+    except HotlineError as exc:
+        _fail(exc)
+    finally:
+        database.dispose()
+    stream = out.open("w", encoding="utf-8") if out else sys.stdout
+    try:
+        for number, row in enumerate(rows, start=1):
+            decision = compiled.router.route(
+                column_text(row, columns), place=row.get(place_col, "") if place_col else ""
+            )
+            line = {"row": number, **_decision_json(compiled, decision)}
+            stream.write(json.dumps(line, ensure_ascii=False) + "\n")
+    finally:
+        if out:
+            stream.close()
+            click.echo(f"已写入 {out}（{len(rows)} 行）", err=True)
+
+
+@routing_group.command("explain")
+@click.argument("text")
+@click.option("--place", default="", help="Address text.")
+@click.option("--ruleset", "ref")
+def explain(text: str, place: str, ref: str | None) -> None:
+    """Route one text and say why."""
+    from .errors import HotlineError
+
+    database = _database()
+    try:
+        with database.transaction() as session:
+            compiled = _compiled(session, ref)
+    except HotlineError as exc:
+        _fail(exc)
+    finally:
+        database.dispose()
+    decision = compiled.router.route(text, place=place)
+    city = compiled.city
+    click.echo(f"规则集：{compiled.name} v{compiled.version}（阈值 {decision.threshold:.2f}）")
+    click.echo(f"结论：{decision.reason}")
+    if decision.confident:
+        co = "、".join(filter(None, (city.unit_name(c) for c in decision.co_units)))
+        click.echo(f"主办：{city.unit_name(decision.lead_unit)}" + (f"；协办：{co}" if co else ""))
+    if decision.territorial_unit:
+        path = " → ".join(filter(None, (city.unit_name(c) for c in decision.territorial_path)))
+        click.echo(f"属地：{path}")
+    for place_match in decision.places:
+        click.echo(
+            f"  地名“{place_match.name}” → {city.unit_name(place_match.unit)}"
+            f"（{place_match.source}）"
+        )
+    click.echo("候选：")
+    for candidate in decision.candidates:
+        click.echo(f"  {candidate.label}  得分 {candidate.score:.3f}")
+        for match in candidate.matches[:8]:
+            click.echo(
+                f"    “{match.term}” 权重 {match.weight:+.2f} × {match.count} 次"
+                f" → {match.contribution:+.3f}"
+            )
+
+
+@routing_group.command("corrections")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def export_corrections(out: Path) -> None:
+    """Operators' re-dispatches as training rows (CSV: text,label,…)."""
+    from sqlalchemy import select
+
+    from .models import RoutingCorrection, Ticket
+
+    database = _database()
+    with database.transaction() as session:
+        rows = session.execute(
+            select(RoutingCorrection, Ticket.number)
+            .join(Ticket, Ticket.id == RoutingCorrection.ticket_id)
+            .order_by(RoutingCorrection.id)
+        ).all()
+        with out.open("w", encoding="utf-8-sig", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["text", "label", "category", "lead_unit", "predicted", "ticket", "at"])
+            for correction, number in rows:
+                writer.writerow([
+                    correction.text, correction.category or correction.lead_unit,
+                    correction.category or "", correction.lead_unit,
+                    correction.predicted_label or "", number, correction.created_at.isoformat(),
+                ])  # fmt: skip
+    database.dispose()
+    click.echo(f"已写入 {out}（{len(rows)} 行）")

@@ -1,0 +1,1 @@
+"""Readers for files people bring: call-centre exports, labelled history."""
