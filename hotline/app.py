@@ -93,12 +93,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
 
 def warm_up(app: Flask) -> None:
-    """Load jieba and compile the active routing ruleset now, in the process that will fork
-    (gunicorn --preload, the RQ worker), so no request pays for it and workers share it.
-    The database pool is emptied afterwards: forked children must open their own connections."""
-    from routing.segmenter import default_segmenter
-
-    default_segmenter()
+    """Compile the active routing ruleset now, in the process that will fork (gunicorn
+    --preload, the RQ worker), so no request pays for it and workers share it. The database
+    pool is emptied afterwards: forked children must open their own connections."""
     extension = app.extensions["hotline"]
     try:
         with extension.db.transaction() as session:

@@ -20,7 +20,6 @@ from typing import Any
 from .matcher import TermMatcher
 from .places import Gazetteer, PlaceMatch
 from .rules import Rule, Ruleset
-from .segmenter import Segmenter, default_segmenter
 from .text import has_cjk, normalize
 
 TIE_MARGIN = 0.05
@@ -67,7 +66,7 @@ class Decision:
 class Router:
     """A ruleset compiled for fast routing; build once per ruleset and reuse."""
 
-    def __init__(self, ruleset: Ruleset, segmenter: Segmenter | None = None) -> None:
+    def __init__(self, ruleset: Ruleset) -> None:
         self.ruleset = ruleset
         self.rules: tuple[Rule, ...] = ruleset.rules
         self.by_label = {rule.label: rule for rule in ruleset.rules}
@@ -81,10 +80,7 @@ class Router:
         self.gazetteer = Gazetteer(ruleset.places, ruleset.units)
         place_terms = {normalize(n): n for n in self.gazetteer.names}
         self._place_names = place_terms
-        segmenter = segmenter or default_segmenter()
-        self.matcher = TermMatcher(
-            set(self.index) | set(self.idf), segmenter.dictionary_words(), places=place_terms
-        )
+        self.matcher = TermMatcher(set(self.index) | set(self.idf), places=place_terms)
 
     def route(
         self,

@@ -109,7 +109,7 @@ def learn(
     for body in bodies:
         df.update(set(segmenter.tokens(body, normalized=True)))
     vocabulary = [t for t, n in df.most_common(options.max_vocabulary) if n >= options.min_df]
-    matcher = TermMatcher(vocabulary, segmenter.dictionary_words())
+    matcher = TermMatcher(vocabulary)
     found = [matcher.find(body) for body in bodies]
     # Document frequency as the router will see it (whole-word matches, not jieba tokens).
     seen: Counter[str] = Counter()

@@ -1,10 +1,14 @@
-"""Finding a ruleset's terms in a text, the way a dictionary segmenter would cut it.
+"""Finding a ruleset's terms in a text.
 
 An Aho-Corasick automaton (ahocorasick-rs, in Rust) scans the text once for the
-leftmost-longest matches of the ruleset's terms. On its own that would find 车位 inside 停车位;
-so the automaton also holds "guard" words: every dictionary word that contains a keyword. A
-guard wins by being longer and then counts for nothing, which is what jieba's segmentation
-would have done. Place names get no guards: 和平路口 should still say 和平路.
+leftmost-longest matches of the ruleset's terms, so 停车位 wins over 车位 when both are terms.
+jieba is not run per text: the vocabulary already holds the words that matter (keywords come
+from jieba's segmentation when they are learned), and scanning is ~40× faster than segmenting.
+Blocking keywords inside longer dictionary words (as jieba would) was tried and measured
+worse (macro-F1 0.757 against 0.775 in 5-fold cross-validation on the sample messages).
+
+A place name can contain a keyword (和平农贸市场 holds 农贸市场); the place wins the scan, so
+the keywords inside it are counted as well.
 """
 
 from __future__ import annotations
@@ -14,48 +18,37 @@ from collections.abc import Iterable
 
 import ahocorasick_rs
 
+LEFTMOST_LONGEST = ahocorasick_rs.MatchKind.LeftmostLongest
+
 
 class TermMatcher:
-    def __init__(
-        self, keywords: Iterable[str], dictionary: Iterable[str] = (), places: Iterable[str] = ()
-    ) -> None:
+    def __init__(self, keywords: Iterable[str], places: Iterable[str] = ()) -> None:
         keywords = frozenset(t for t in keywords if t)
         self.terms = keywords | frozenset(t for t in places if t)
-        patterns = sorted(self.terms)
-        self._terms = len(patterns)
-        if keywords:
-            longest = max(map(len, keywords))
-            patterns += sorted(
-                word
-                for word in set(dictionary)
-                if 3 <= len(word) <= longest + 6
-                and word not in self.terms
-                and _contains_term(word, keywords, longest)
-            )
-        self.patterns = patterns
-        self.guards = len(patterns) - self._terms
+        self.patterns = sorted(self.terms)
         self.automaton = (
-            ahocorasick_rs.AhoCorasick(patterns, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest)
-            if patterns
+            ahocorasick_rs.AhoCorasick(self.patterns, matchkind=LEFTMOST_LONGEST)
+            if self.patterns
             else None
         )
+        # Keywords inside each place name that is not itself a keyword.
+        self.inside: dict[str, Counter[str]] = {}
+        if keywords:
+            only_keywords = ahocorasick_rs.AhoCorasick(sorted(keywords), matchkind=LEFTMOST_LONGEST)
+            for place in self.terms - keywords:
+                found = Counter(only_keywords.find_matches_as_strings(place))
+                if found:
+                    self.inside[place] = found
 
     def find(self, text: str) -> Counter[str]:
-        """How often each term occurs, as whole words."""
+        """How often each term occurs (place names, and the keywords inside them, included)."""
         found: Counter[str] = Counter()
         if self.automaton is None or not text:
             return found
-        patterns, terms = self.patterns, self._terms
+        patterns, inside = self.patterns, self.inside
         for index, _start, _end in self.automaton.find_matches_as_indexes(text):
-            if index < terms:
-                found[patterns[index]] += 1
+            term = patterns[index]
+            found[term] += 1
+            if term in inside:
+                found.update(inside[term])
         return found
-
-
-def _contains_term(word: str, terms: frozenset[str], longest: int) -> bool:
-    size = len(word)
-    for start in range(size):
-        for end in range(start + 2, min(size, start + longest) + 1):
-            if (end - start) < size and word[start:end] in terms:
-                return True
-    return False

@@ -1,8 +1,8 @@
 """Word segmentation with jieba: one tokenizer per process, with the domain dictionary.
 
-Used to learn keywords from history and to explain decisions. Routing itself matches the
-ruleset's terms with an automaton (see matcher.py) built from this same dictionary, which is
-an order of magnitude faster than segmenting every complaint.
+Used where text must be cut into words: learning keywords from history. Routing a ticket
+does not segment; it scans for the ruleset's terms (see matcher.py), so web workers never load
+jieba's 100 MB dictionary unless they learn.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from collections.abc import Iterable, Iterator
 from importlib.resources import files
 from pathlib import Path
 
@@ -43,13 +42,6 @@ class Segmenter:
             else frozenset()
         )
 
-    def add_terms(self, terms: Iterable[str]) -> None:
-        """Make sure these terms come out whole (rule keywords, place names)."""
-        freq = self.tokenizer.FREQ
-        for term in terms:
-            if len(term) > 1 and not freq.get(term):
-                self.tokenizer.add_word(term, freq=max(2000, len(term) * 1000))
-
     def tokens(self, text: str, *, normalized: bool = False) -> list[str]:
         """Topic-bearing words of ``text``: no stop words, no single characters, no numbers."""
         text = text if normalized else normalize(text)
@@ -59,10 +51,6 @@ class Segmenter:
             for word in self.tokenizer.lcut(text, HMM=False)
             if len(word) > 1 and word not in stop and not _NOISE.match(word)
         ]
-
-    def dictionary_words(self) -> Iterator[str]:
-        """Every word jieba knows (frequency > 0)."""
-        return (word for word, count in self.tokenizer.FREQ.items() if count)
 
 
 @functools.cache

@@ -17,7 +17,7 @@ from hotline.app import create_app
 from hotline.config import Settings
 from hotline.db import Database
 from hotline.migrate import upgrade
-from hotline.seed import seed_city, seed_demo_accounts
+from hotline.seed import seed_city, seed_default_ruleset, seed_demo_accounts
 
 IN_CI = os.environ.get("CI") == "true"
 TEST_DATABASE = os.environ.get("HOTLINE_TEST_DATABASE", "sqlite")
@@ -26,6 +26,7 @@ PG_URL = os.environ.get(
 )
 # Tables that tests fill; reference data (units, categories, users, tokens) stays seeded.
 VOLATILE_TABLES = (
+    "routing_corrections",
     "idempotency_keys",
     "attachments",
     "ticket_events",
@@ -90,6 +91,7 @@ def seeded_database(database_url: str) -> Iterator[Database]:
     now = datetime.now(UTC)
     with database.transaction() as session:
         seed_city(session, now=now)
+        seed_default_ruleset(session, now=now)
         seed_demo_accounts(session, now=now)
     yield database
     database.dispose()
@@ -130,6 +132,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         max_photo_bytes=512 * 1024,
         max_photos=3,
         form_rate_limit="",  # tested on its own
+        ruleset_refresh_seconds=0,  # see activations at once
     )
 
 

@@ -27,15 +27,20 @@ def test_create_returns_number_tracking_link_and_event(client, db) -> None:
     body = response.json
     assert body["number"] == "WM20261121-0001"
     assert response.headers["Location"].endswith("/api/v1/tickets/WM20261121-0001")
-    assert body["status"] == "reported" and body["status_label"] == "待派单"
+    # Routed by the default ruleset and dispatched at once: 条 = 城管局, 块 = 和平街道.
+    assert body["status"] == "dispatched" and body["status_label"] == "已派单"
     assert body["category"] == {"code": "street-vending", "name": "占道经营"}
+    assert body["lead_unit"]["code"] == "dept-cgj"
+    assert body["territorial_unit"]["code"].startswith(("st-heping", "cm-heping", "grid-heping"))
+    assert body["routing"]["confident"] is True and body["routing"]["ruleset_version"] == 1
     assert body["channel"] == "api"
     assert "/track/WM20261121-0001?token=" in body["tracking_url"]
     assert body["created_at"].endswith("+08:00")
     with db.transaction() as session:
-        event = session.scalar(select(TicketEvent))
-        assert (event.kind, event.sequence, event.public) == ("submitted", 1, True)
-        assert event.actor_label == "话务员小王"
+        events = session.scalars(select(TicketEvent).order_by(TicketEvent.sequence)).all()
+        kinds = [(e.kind, e.sequence, e.public) for e in events]
+        assert kinds == [("submitted", 1, True), ("routed", 2, False), ("dispatched", 3, True)]
+        assert events[0].actor_label == "话务员小王" and events[2].actor_label == "系统"
 
 
 def test_numbers_are_sequential_within_a_day_and_restart_the_next(client, clock) -> None:
@@ -51,9 +56,24 @@ def test_priority_defaults_from_category_and_can_be_set(client) -> None:
     assert post(client, {**VALID, "priority": "urgent"}).json["priority"] == "urgent"
 
 
-def test_uncertain_category_is_allowed(client) -> None:
-    body = post(client, {**VALID, "category": None}).json
-    assert body["category"] is None
+def test_uncertain_category_is_allowed_and_routing_fills_it(client) -> None:
+    response = post(client, {**VALID, "category": None})
+    assert response.status_code == 201
+    assert response.json["category"]["code"] == "street-vending"
+
+
+def test_unroutable_text_waits_in_the_manual_queue(client) -> None:
+    body = post(client, {**VALID, "category": None, "description": "请问这个事情找谁办理呢"}).json
+    assert body["status"] == "reported" and body["lead_unit"] is None
+    assert body["routing"]["confident"] is False
+    assert "人工" in body["routing"]["reason"]
+
+
+def test_resident_category_that_disagrees_goes_to_an_operator(client) -> None:
+    body = post(client, {**VALID, "category": "noise"}).json
+    assert body["status"] == "reported"
+    assert body["category"]["code"] == "noise"  # what the resident chose is kept
+    assert "不一致" in body["routing"]["reason"]
 
 
 def test_unknown_category_is_422_and_leaves_nothing(client, db) -> None:

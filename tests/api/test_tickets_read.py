@@ -89,7 +89,7 @@ def test_filters(client, db, clock) -> None:
     assert numbers("") == [c, b, a]
     assert numbers("category=noise") == [c, b]
     assert numbers("unit=dept-sthjj") == [b]
-    assert numbers("status=reported&status=closed") == [c, b, a]
+    assert numbers("status=reported&status=dispatched&status=closed") == [c, b, a]
     assert numbers("status=closed") == []
     assert numbers("created_from=2026-11-22") == [c]
     assert numbers("created_to=2026-11-21") == [b, a]
