@@ -2,12 +2,14 @@
 unit, and a confidence with its explanation.
 
 Scoring, in words an operator can check:
-- each keyword found counts its weight × (1 + ln(times found));
+- each keyword found counts its weight × (1 + ln(times found)) × its idf (learned rulesets
+  carry an idf per term: rarer words say more; hand-written ones count every term 1);
 - a rule's score is its bias plus the sum over its keywords, divided by the length of the
-  evidence (√ of the summed squares of what was found, each term counted by its idf when the
-  ruleset was learned, else 1), so a long letter touching many topics does not win by volume;
-- confidence = e^best / (1 + Σ e^score over the rules with at least one keyword found):
-  one keyword of weight 3 alone gives 0.95, two rules at equal score at most 0.5.
+  evidence (√ of the summed squares of idf × (1 + ln count) over every term found), so a long
+  letter touching many topics does not win by volume;
+- confidence = e^(k·best) / (1 + Σ e^(k·score) over the rules with at least one keyword
+  found), k being the ruleset's scale (1 unless learned): one keyword of weight 3 alone gives
+  0.95, two rules at equal score at most 0.5.
 """
 
 from __future__ import annotations
@@ -118,9 +120,9 @@ class Router:
             postings = index.get(term)
             if postings is None and term not in idf:
                 continue  # a place name
-            strength = 1.0 + math.log(count) if count > 1 else 1.0
+            strength = (1.0 + math.log(count) if count > 1 else 1.0) * idf.get(term, 1.0)
             strengths[term] = strength
-            norm_sq += (strength * idf.get(term, 1.0)) ** 2
+            norm_sq += strength * strength
             for position, weight in postings or ():
                 totals[position] = totals.get(position, 0.0) + weight * strength
         norm = math.sqrt(norm_sq) or 1.0
@@ -162,7 +164,8 @@ class Router:
         if not candidates:
             return manual("没有匹配到任何关键词，请人工派单")
         best = candidates[0]
-        exp = [math.exp(min(c.score, 50.0)) for c in candidates]
+        scale = self.ruleset.scale
+        exp = [math.exp(min(scale * c.score, 50.0)) for c in candidates]
         confidence = exp[0] / (1.0 + sum(exp))
         rule = self.by_label[best.label]
         notes: list[str] = []

@@ -3,8 +3,9 @@
 The learner is a linear support-vector machine (L2-regularised squared hinge, one label
 against the rest, solved by dual coordinate descent as in liblinear) over the same features
 the router computes: the ruleset's terms found in the text, scaled by idf and length. Its
-weights are then cut down to the strongest keywords per label, multiplied by their idf, and
-written out as ordinary rules a person can read, edit and re-weigh.
+weights are then cut down to the strongest keywords per label (and the strongest negative
+ones) and written out as ordinary rules a person can read, edit and re-weigh; the idf table
+and a confidence scale fitted on the training rows travel with the ruleset.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 
 from .classifier import Router
 from .matcher import TermMatcher
-from .rules import Rule, Ruleset
+from .rules import MAX_WEIGHT, Rule, Ruleset
 from .segmenter import Segmenter, default_segmenter
 from .text import normalize
 
@@ -132,7 +133,13 @@ def learn(
     rules = []
     for label in label_names:
         w, bias = models[label]
-        folded = [(vocabulary[j], w[j] * idf[j] * scale) for j in range(len(vocabulary)) if w[j]]
+        # The SVM's own weights (idf stays in the ruleset's table, the calibration in its
+        # scale), kept within the range a ruleset allows.
+        folded = [
+            (vocabulary[j], max(-MAX_WEIGHT, min(MAX_WEIGHT, w[j])))
+            for j in range(len(vocabulary))
+            if w[j]
+        ]
         positive = sorted((p for p in folded if p[1] > 0), key=lambda p: -p[1])
         negative = sorted((p for p in folded if p[1] < 0), key=lambda p: p[1])
         keep = positive[: options.keywords_per_label] + negative[: options.negatives_per_label]
@@ -144,7 +151,7 @@ def learn(
                 category=target.category,
                 lead_unit=target.lead_unit,
                 territorial=target.territorial,
-                bias=round(bias * scale, 3),
+                bias=round(max(-MAX_WEIGHT, min(MAX_WEIGHT, bias)), 3),
             )
         )
     return Ruleset(
@@ -152,6 +159,7 @@ def learn(
         rules=tuple(rules),
         places=base.places if base else (),
         threshold=options.threshold,
+        scale=scale,
         idf={t: round(idf[i], 4) for i, t in enumerate(vocabulary)},
         units=base.units if base else {},
     )

@@ -70,6 +70,9 @@ class Ruleset:
     rules: tuple[Rule, ...]
     places: tuple[Place, ...] = ()
     threshold: float = 0.6
+    # Confidence temperature: learned rulesets calibrate it so that confidence matches how
+    # often they are right; hand-written ones keep 1.
+    scale: float = 1.0
     # Inverse document frequencies of the learned vocabulary: they scale the length
     # normalisation. Hand-written rulesets leave it empty (every term counts 1).
     idf: dict[str, float] = field(default_factory=dict)
@@ -78,13 +81,14 @@ class Ruleset:
     def to_dict(self) -> dict[str, Any]:
         """The stored and exported form (units are not part of it: they live with the city)."""
         data: dict[str, Any] = {"name": self.name, "threshold": self.threshold, "rules": []}
+        if self.scale != 1.0:
+            data["scale"] = self.scale
         for rule in self.rules:
             item: dict[str, Any] = {"label": rule.label}
             for key in ("category", "lead_unit"):
                 if getattr(rule, key):
                     item[key] = getattr(rule, key)
-            if rule.territorial:
-                item["territorial"] = True
+            item["territorial"] = rule.territorial
             if rule.co_units:
                 item["co_units"] = list(rule.co_units)
             if rule.bias:
@@ -129,6 +133,11 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _con
 
 
 def load_yaml(text: str, *, units: dict[str, Unit] | None = None) -> Ruleset:
+    return from_dict(yaml_to_data(text), units=units)
+
+
+def yaml_to_data(text: str) -> dict[str, Any]:
+    """The raw mapping, each nested mapping marked with its ``__line__``."""
     try:
         data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
     except RulesetError:
@@ -140,7 +149,7 @@ def load_yaml(text: str, *, units: dict[str, Unit] | None = None) -> Ruleset:
         ) from exc
     if not isinstance(data, dict):
         raise RulesetError([(None, "文件应为一个 YAML 映射（包含 name、rules、places）")])
-    return from_dict(data, units=units)
+    return data
 
 
 def from_dict(data: dict[str, Any], *, units: dict[str, Unit] | None = None) -> Ruleset:
@@ -175,6 +184,7 @@ def from_dict(data: dict[str, Any], *, units: dict[str, Unit] | None = None) -> 
 
     name = data.get("name") or "未命名规则"
     threshold = number(data.get("threshold", 0.6), data, "置信度阈值", 0.0, 1.0)
+    scale = number(data.get("scale", 1.0), data, "置信度温度 scale", 0.01, 100.0)
     raw_rules = data.get("rules")
     if not isinstance(raw_rules, list) or not raw_rules:
         problems.append((line(data), "rules 应为非空列表"))
@@ -275,6 +285,7 @@ def from_dict(data: dict[str, Any], *, units: dict[str, Unit] | None = None) -> 
         rules=tuple(rules),
         places=tuple(places),
         threshold=threshold or 0.0,
+        scale=scale or 1.0,
         idf=idf,
         units=dict(units or {}),
     )
@@ -290,6 +301,8 @@ def dump_csv(ruleset: Ruleset) -> str:
     writer.writerow(CSV_COLUMNS)
     writer.writerow(["setting", "", "", "", "", "", "name", ruleset.name, "", "", "", ""])
     writer.writerow(["setting", "", "", "", "", "", "threshold", ruleset.threshold, "", "", "", ""])
+    if ruleset.scale != 1.0:
+        writer.writerow(["setting", "", "", "", "", "", "scale", ruleset.scale, "", "", "", ""])
     for rule in ruleset.rules:
         common = [rule.label, rule.category or "", rule.lead_unit or "",
                   "true" if rule.territorial else "", " ".join(rule.co_units)]  # fmt: skip
@@ -307,6 +320,11 @@ def dump_csv(ruleset: Ruleset) -> str:
 
 def load_csv(text: str, *, units: dict[str, Unit] | None = None) -> Ruleset:
     """The CSV form: one row per keyword, place, idf entry or setting (see CSV_COLUMNS)."""
+    return from_dict(csv_to_data(text), units=units)
+
+
+def csv_to_data(text: str) -> dict[str, Any]:
+    """The CSV rows as the same mapping the YAML form gives, marked with row numbers."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     missing = [c for c in ("kind", "label", "term", "weight") if c not in (reader.fieldnames or [])]
     if missing:
@@ -327,7 +345,7 @@ def load_csv(text: str, *, units: dict[str, Unit] | None = None) -> Ruleset:
         term = (row.get("term") or "").strip()
         if kind == "setting":
             value = (row.get("weight") or "").strip()
-            data[term] = weight(row, number_line) if term == "threshold" else value
+            data[term] = weight(row, number_line) if term in ("threshold", "scale") else value
         elif kind in ("keyword", "bias"):
             label = (row.get("label") or "").strip()
             rule = by_label.get(label)
@@ -368,7 +386,4 @@ def load_csv(text: str, *, units: dict[str, Unit] | None = None) -> Ruleset:
             )
     if problems:
         raise RulesetError(problems)
-    try:
-        return from_dict(data, units=units)
-    except RulesetError as exc:
-        raise RulesetError(exc.problems) from None
+    return data

@@ -20,6 +20,10 @@ def normalize(text: str) -> str:
     if not text:
         return ""
     text = text[:MAX_CHARS]
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates, e.g. from a JSON "\ud800" escape
+        text = text.encode("utf-8", "replace").decode("utf-8")
     if not unicodedata.is_normalized("NFKC", text):  # intake already stores NFKC text
         text = unicodedata.normalize("NFKC", text)
     return _t2s().convert(text).lower()

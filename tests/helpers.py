@@ -36,3 +36,17 @@ def csrf_token(client) -> str:
     match = re.search(r'name="csrf_token" value="([^"]+)"', page)
     assert match, "the form must carry a CSRF token"
     return match.group(1)
+
+
+def restore_seeded_ruleset(session) -> None:
+    """Make the seeded ruleset the active one again (plain UPDATEs: no stale ORM state)."""
+    from sqlalchemy import update
+
+    from hotline.models import RulesetRecord
+
+    session.execute(
+        update(RulesetRecord).where(RulesetRecord.status == "active").values(status="archived")
+    )
+    session.execute(
+        update(RulesetRecord).where(RulesetRecord.source == "seed").values(status="active")
+    )

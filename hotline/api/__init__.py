@@ -66,6 +66,12 @@ def check_json_body() -> None:
         limit = RULESET_JSON_BYTES  # a learned ruleset carries its vocabulary
     if request.content_length is not None and request.content_length > limit:
         raise PayloadTooLarge(f"请求体不能超过 {limit // 1024} KB")
+    if (
+        not request.content_length
+        and not request.is_json
+        and not request.headers.get("Transfer-Encoding")
+    ):
+        return  # no body at all (e.g. POST …/activate); endpoints needing one answer 422
     if not request.is_json:
         raise BadRequest("请求体必须是 JSON（Content-Type: application/json）")
     request.max_content_length = limit

@@ -99,19 +99,10 @@ def build_ruleset(data: dict[str, Any], city: CityModel) -> Ruleset:
     return ruleset
 
 
-def strip_lines(value: Any) -> Any:
-    """Remove the line markers the YAML loader adds before storing."""
-    if isinstance(value, dict):
-        return {k: strip_lines(v) for k, v in value.items() if k != "__line__"}
-    if isinstance(value, list):
-        return [strip_lines(v) for v in value]
-    return value
-
-
 def parse_ruleset_text(text: str, fmt: str) -> dict[str, Any]:
-    """YAML or CSV text → the stored dict (validated later against the city)."""
-    loaded = rules_mod.load_csv(text) if fmt == "csv" else rules_mod.load_yaml(text)
-    return loaded.to_dict()
+    """YAML or CSV text → the ruleset mapping, still marked with line numbers so that
+    validation against the city can name them."""
+    return rules_mod.csv_to_data(text) if fmt == "csv" else rules_mod.yaml_to_data(text)
 
 
 def ruleset_problem(exc: RulesetError) -> ValidationFailed:
@@ -221,13 +212,15 @@ def create_ruleset(
     notes: str | None = None,
 ) -> RulesetRecord:
     """A new draft version; the data must be valid for this city or nothing is saved."""
-    data = strip_lines(data)
+    data = dict(data)
     if name:
         data["name"] = name
     try:
         ruleset = build_ruleset(data, CityModel.load(session))
     except RulesetError as exc:
         raise ruleset_problem(exc) from exc
+    # Stored in canonical form: defaults spelled out, line markers gone, numbers as floats.
+    data = ruleset.to_dict()
     latest = session.scalar(
         select(func.max(RulesetRecord.version)).where(RulesetRecord.name == ruleset.name)
     )
@@ -245,13 +238,12 @@ def update_draft(
 ) -> RulesetRecord:
     if record.status != RulesetStatus.DRAFT:
         raise Conflict("只能修改草稿；请先复制为新的草稿版本")
-    data = strip_lines(data)
-    data["name"] = record.name
+    data = {**data, "name": record.name}
     try:
-        build_ruleset(data, CityModel.load(session))
+        ruleset = build_ruleset(data, CityModel.load(session))
     except RulesetError as exc:
         raise ruleset_problem(exc) from exc
-    record.data = data
+    record.data = ruleset.to_dict()
     record.updated_at = now
     session.flush()
     return record

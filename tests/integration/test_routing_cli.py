@@ -1,0 +1,126 @@
+"""`hotline routing …` end to end on the test database: learn → evaluate, classify, explain,
+import/export."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import delete, func, select
+
+from hotline.cli import main
+from hotline.models import RulesetRecord, Unit
+from tests.unit.routing.test_segmenter_and_learn import HISTORY
+
+# The fixture's labels, as a 12345 export would name them: a category by name, a unit by
+# code, and one the city does not know.
+LABELS = {"城管": "占道经营", "交警": "dept-jj", "人社": "劳动监察大队"}
+
+
+@pytest.fixture
+def cli(settings, monkeypatch, db):
+    monkeypatch.setenv("HOTLINE_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("HOTLINE_SECRET_KEY", "x")
+    runner = CliRunner()
+
+    def run(*args: str):
+        result = runner.invoke(main, ["routing", *args])
+        return result
+
+    yield run
+    with db.transaction() as session:
+        session.execute(delete(RulesetRecord).where(RulesetRecord.source != "seed"))
+        session.execute(delete(Unit).where(Unit.code.like("unit-%")))
+
+
+@pytest.fixture
+def history(tmp_path):
+    path = tmp_path / "history.csv"
+    with path.open("w", encoding="gb18030", newline="") as handle:  # as offices save them
+        writer = csv.writer(handle)
+        writer.writerow(["工单标题", "诉求内容", "承办单位"])
+        for key, letters in HISTORY.items():
+            for letter in letters * 2:
+                writer.writerow(["", letter, LABELS[key]])
+    return path
+
+
+def test_learn_then_evaluate_round_trip(cli, history, db) -> None:
+    learned = cli("learn", str(history), "--text", "工单标题,诉求内容", "--label", "承办单位",
+                  "--name", "历史学习", "--create-units")  # fmt: skip
+    assert learned.exit_code == 0, learned.output
+    assert "已生成草稿规则集" in learned.output
+    with db.transaction() as session:
+        record = session.scalar(select(RulesetRecord).where(RulesetRecord.name == "历史学习"))
+        assert record.status == "draft" and record.source == "learn"
+        rules = {r["label"]: r for r in record.data["rules"]}
+        assert rules["占道经营"]["category"] == "street-vending"
+        assert rules["dept-jj"]["lead_unit"] == "dept-jj"
+        assert rules["劳动监察大队"]["lead_unit"].startswith("unit-")  # created
+        assert session.scalar(select(func.count()).select_from(Unit).where(
+            Unit.name == "劳动监察大队")) == 1  # fmt: skip
+    result = cli("evaluate", str(history), "--text", "诉求内容", "--label", "承办单位",
+                 "--ruleset", str(record.id), "--json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert {"accuracy", "macro_f1", "per_label", "confusion", "n",
+            "tickets_per_second"} <= set(report)  # fmt: skip
+    assert report["n"] == 48 and report["accuracy"] > 0.9
+    human = cli("evaluate", str(history), "--text", "诉求内容", "--label", "承办单位",
+                "--ruleset", "历史学习")  # fmt: skip
+    assert "宏平均 F1" in human.output and "混淆矩阵" in human.output
+
+
+def test_unknown_labels_are_reported_without_create_units(cli, history) -> None:
+    result = cli("learn", str(history), "--text", "诉求内容", "--label", "承办单位")
+    assert result.exit_code == 0
+    assert "劳动监察大队" in result.output  # warned: will go to the manual queue
+
+
+def test_missing_column_is_a_clear_error(cli, history) -> None:
+    result = cli("learn", str(history), "--text", "内容", "--label", "承办单位")
+    assert result.exit_code != 0 and "没有这些列" in result.output
+
+
+def test_classify_writes_one_json_line_per_row(cli, tmp_path) -> None:
+    path = tmp_path / "calls.jsonl"
+    path.write_text(
+        "\n".join(json.dumps({"content": t, "addr": a}, ensure_ascii=False) for t, a in [
+            ("和平新村门口有流动摊贩占道经营", "和平新村"), ("天气很好", ""),
+        ]) + "\n", encoding="utf-8",
+    )  # fmt: skip
+    result = cli("classify", str(path), "--text", "content", "--place", "addr")
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.output.splitlines()]
+    assert lines[0]["category"] == "street-vending" and lines[0]["lead_unit"] == "dept-cgj"
+    assert lines[0]["lead_unit_name"] == "示范市城市管理局"
+    assert lines[0]["territorial_unit"] and lines[0]["matched"]
+    assert lines[1]["confident"] is False and lines[1]["confidence"] == 0
+
+
+def test_explain_says_why(cli) -> None:
+    result = cli("explain", "楼道里有人飞线充电，很危险")
+    assert result.exit_code == 0, result.output
+    assert "飞线充电" in result.output and "候选" in result.output
+
+
+def test_import_of_a_broken_file_names_the_line_and_saves_nothing(cli, tmp_path, db) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("name: 坏规则\nrules:\n  - label: a\n    lead_unit: nope\n"
+                    "    keywords: {噪音: 2}\n", encoding="utf-8")  # fmt: skip
+    result = cli("import", str(path))
+    assert result.exit_code != 0 and "第 3 行" in result.output and "nope" in result.output
+    with db.transaction() as session:
+        assert session.scalar(select(RulesetRecord).where(RulesetRecord.name == "坏规则")) is None
+
+
+def test_export_then_import_csv(cli, tmp_path) -> None:
+    out = tmp_path / "active.csv"
+    assert cli("export", "--format", "csv", "--out", str(out)).exit_code == 0
+    result = cli("import", str(out), "--name", "导回")
+    assert result.exit_code == 0, result.output
+    assert "导回 v1" in result.output
+    listing = cli("list")
+    assert "导回" in listing.output and "active" in listing.output
