@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from .matcher import TermMatcher
@@ -62,7 +62,25 @@ class Decision:
     notes: tuple[str, ...] = field(default=())
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Plain JSON-ready values (written by hand: dataclasses.asdict deep-copies slowly)."""
+        return {
+            "ruleset": self.ruleset, "label": self.label, "category": self.category,
+            "lead_unit": self.lead_unit, "territorial_unit": self.territorial_unit,
+            "territorial_path": list(self.territorial_path), "co_units": list(self.co_units),
+            "confidence": self.confidence, "confident": self.confident, "reason": self.reason,
+            "threshold": self.threshold, "notes": list(self.notes),
+            "candidates": [
+                {"label": c.label, "category": c.category, "lead_unit": c.lead_unit,
+                 "score": c.score,
+                 "matches": [{"term": m.term, "weight": m.weight, "count": m.count,
+                              "contribution": m.contribution} for m in c.matches]}
+                for c in self.candidates
+            ],
+            "places": [
+                {"name": p.name, "unit": p.unit, "source": p.source, "distance_km": p.distance_km}
+                for p in self.places
+            ],
+        }  # fmt: skip
 
 
 class Router:

@@ -16,7 +16,7 @@ from ..domain.numbering import local_day
 from ..domain.states import Channel, Priority, Status
 from ..domain.tracking import new_salt
 from ..errors import ValidationFailed
-from ..models import Attachment, Category, IdempotencyKey, Ticket, Unit
+from ..models import Attachment, Category, IdempotencyKey, Ticket
 from ..photos import PreparedPhoto
 from .actors import RESIDENT, Actor
 from .events import new_event
@@ -106,9 +106,11 @@ def submit_ticket(
         events += outcome.events
     if outcome and outcome.lead_unit_id:
         if outcome.category_id:
-            ticket.category = session.get(Category, outcome.category_id)
-        ticket.lead_unit = session.get(Unit, outcome.lead_unit_id)
-        ticket.co_units = [session.get(Unit, i) for i in outcome.co_unit_ids]
+            ticket.category = routing.attach_category(session, outcome.category_id)
+        ticket.lead_unit = routing.attach_unit(session, outcome.lead_unit_id)
+        ticket.co_units = [routing.attach_unit(session, i) for i in outcome.co_unit_ids]
+    if routing is not None and ticket.territorial_unit_id:
+        ticket.territorial_unit = routing.attach_unit(session, ticket.territorial_unit_id)
     session.add_all([ticket, *events, *attachments])
     session.flush()
     # Say what a new ticket does not have yet instead of letting the presenter lazy-load

@@ -122,6 +122,16 @@ class Compiled:
     version: int
     router: Router
     city: CityModel
+    # Detached copies of the units and categories routing can dispatch to. Intake attaches
+    # them with session.merge(load=False): no query per ticket for reference data.
+    units: dict[int, Unit] = field(default_factory=dict)
+    categories: dict[int, Category] = field(default_factory=dict)
+
+    def attach_unit(self, session: Session, unit_id: int) -> Unit:
+        return session.merge(self.units[unit_id], load=False)
+
+    def attach_category(self, session: Session, category_id: int) -> Category:
+        return session.merge(self.categories[category_id], load=False)
 
 
 @dataclass
@@ -141,7 +151,13 @@ class RouterCache:
         if found is None:
             city = CityModel.load(session)
             router = Router(build_ruleset(record.data, city))
-            found = Compiled(record.id, record.name, record.version, router, city)
+            units = {u.id: u for u in session.scalars(select(Unit))}
+            categories = {c.id: c for c in session.scalars(select(Category))}
+            for item in (*units.values(), *categories.values()):
+                session.expunge(item)
+            found = Compiled(
+                record.id, record.name, record.version, router, city, units, categories
+            )
             with self._lock:
                 self._compiled = {k: v for k, v in self._compiled.items() if k[0] != record.id}
                 self._compiled[key] = found
