@@ -97,6 +97,11 @@ class Router:
             for term, weight in terms.items():
                 self.index.setdefault(term, []).append((position, weight))
         self.idf = {normalize(t): v for t, v in ruleset.idf.items()}
+        # One lookup per term found: (idf, [(rule position, weight), ...]).
+        self.info: dict[str, tuple[float, tuple[tuple[int, float], ...]]] = {
+            term: (self.idf.get(term, 1.0), tuple(self.index.get(term, ())))
+            for term in set(self.index) | set(self.idf)
+        }
         self.gazetteer = Gazetteer(ruleset.places, ruleset.units)
         place_terms = {normalize(n): n for n in self.gazetteer.names}
         self._place_names = place_terms
@@ -130,18 +135,19 @@ class Router:
         Only the first ``explain`` candidates carry their matched terms: building the
         explanation for every rule would cost more than the scoring.
         """
-        idf, index = self.idf, self.index
+        info = self.info
         totals: dict[int, float] = {}
         strengths: dict[str, float] = {}
         norm_sq = 0.0
         for term, count in found.items():
-            postings = index.get(term)
-            if postings is None and term not in idf:
+            entry = info.get(term)
+            if entry is None:
                 continue  # a place name
-            strength = (1.0 + math.log(count) if count > 1 else 1.0) * idf.get(term, 1.0)
+            idf, postings = entry
+            strength = (1.0 + math.log(count)) * idf if count > 1 else idf
             strengths[term] = strength
             norm_sq += strength * strength
-            for position, weight in postings or ():
+            for position, weight in postings:
                 totals[position] = totals.get(position, 0.0) + weight * strength
         norm = math.sqrt(norm_sq) or 1.0
         ranked = sorted(
