@@ -40,6 +40,7 @@ test: lint
 	HOTLINE_TEST_DATABASE=postgresql $(BIN)/pytest -q tests/integration tests/api
 
 bench: venv
+	$(BIN)/python bench/routing.py
 	$(BIN)/python bench/intake.py
 
 clean:
