@@ -7,9 +7,10 @@ Scoring, in words an operator can check:
 - a rule's score is its bias plus the sum over its keywords, divided by the length of the
   evidence (√ of the summed squares of idf × (1 + ln count) over every term found), so a long
   letter touching many topics does not win by volume;
-- confidence = e^(k·best) / (1 + Σ e^(k·score) over the rules with at least one keyword
-  found), k being the ruleset's scale (1 unless learned): one keyword of weight 3 alone gives
-  0.95, two rules at equal score at most 0.5.
+- confidence = e^(k·best) / (1 + e^(k·best) + e^(k·runner-up)), k being the ruleset's scale
+  (1 unless learned): the best rule against "nothing fits" and against its closest rival.
+  One keyword of weight 3 alone gives 0.95; two rules at equal score stay below 0.5; rules
+  touched only by a common word do not drag a clear winner down.
 """
 
 from __future__ import annotations
@@ -81,6 +82,12 @@ class Decision:
                 for p in self.places
             ],
         }  # fmt: skip
+
+
+def confidence_of(best: float, runner_up: float | None, scale: float = 1.0) -> float:
+    top = math.exp(min(scale * best, 50.0))
+    rival = math.exp(min(scale * runner_up, 50.0)) if runner_up is not None else 0.0
+    return top / (1.0 + top + rival)
 
 
 class Router:
@@ -188,9 +195,8 @@ class Router:
         if not candidates:
             return manual("没有匹配到任何关键词，请人工派单")
         best = candidates[0]
-        scale = self.ruleset.scale
-        exp = [math.exp(min(scale * c.score, 50.0)) for c in candidates]
-        confidence = exp[0] / (1.0 + sum(exp))
+        runner_up = candidates[1].score if len(candidates) > 1 else None
+        confidence = confidence_of(best.score, runner_up, self.ruleset.scale)
         rule = self.by_label[best.label]
         notes: list[str] = []
         if len(candidates) > 1 and best.score - candidates[1].score < TIE_MARGIN:

@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from .classifier import Router
+from .classifier import Router, confidence_of
 from .matcher import TermMatcher
 from .rules import MAX_WEIGHT, Rule, Ruleset
 from .segmenter import Segmenter, default_segmenter
@@ -168,21 +168,25 @@ def learn(
 def _calibrate(
     data: list[Vector], labels: Sequence[str], models: dict[str, tuple[list[float], float]]
 ) -> float:
-    """The factor that makes the router's confidence formula fit the training labels best
-    (largest likelihood); SVM margins alone are on no particular scale."""
-    raw = []
-    for x in data:
-        raw.append({lb: b + sum(w[j] * v for j, v in x) for lb, (w, b) in models.items()})
+    """The factor that makes the router's confidence best predict whether its first choice is
+    right (least log-loss on the training rows); SVM margins alone are on no scale."""
+    outcomes = []
+    for x, gold in zip(data, labels, strict=True):
+        scores = sorted(
+            ((b + sum(w[j] * v for j, v in x), label) for label, (w, b) in models.items()),
+            reverse=True,
+        )
+        runner_up = scores[1][0] if len(scores) > 1 else None
+        outcomes.append((scores[0][0], runner_up, scores[0][1] == gold))
 
     def loss(scale: float) -> float:
         total = 0.0
-        for scores, gold in zip(raw, labels, strict=True):
-            top = max(scale * s for s in scores.values())
-            norm = math.exp(-top) + sum(math.exp(scale * s - top) for s in scores.values())
-            total -= scale * scores[gold] - top - math.log(norm)
+        for best, runner_up, right in outcomes:
+            p = min(max(confidence_of(best, runner_up, scale), 1e-9), 1 - 1e-9)
+            total -= math.log(p if right else 1.0 - p)
         return total
 
-    return min((1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0), key=loss)
+    return min((0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 15.0), key=loss)
 
 
 # ---------------------------------------------------------------- evaluation
