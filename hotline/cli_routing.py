@@ -6,7 +6,7 @@ import csv
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -25,7 +25,7 @@ def _now():  # type: ignore[no-untyped-def]
     return utc_now()
 
 
-def _fail(exc: Exception) -> None:
+def _fail(exc: Exception) -> NoReturn:
     raise click.ClickException(getattr(exc, "detail", None) or str(exc))
 
 
@@ -222,10 +222,19 @@ def learn_ruleset(
         )
 
 
-def _compiled(session: Any, ref: str | None) -> Any:
+def _compiled(ref: str | None) -> Any:
+    """Ruleset REF (id, name, or the active one) compiled for routing."""
+    from .errors import HotlineError
     from .services.routing import RouterCache, find_ruleset
 
-    return RouterCache(refresh_seconds=0).compiled(session, find_ruleset(session, ref))
+    database = _database()
+    try:
+        with database.transaction() as session:
+            return RouterCache(refresh_seconds=0).compiled(session, find_ruleset(session, ref))
+    except HotlineError as exc:
+        _fail(exc)
+    finally:
+        database.dispose()
 
 
 @routing_group.command("evaluate")
@@ -239,18 +248,10 @@ def evaluate_ruleset(file: Path, text_cols: str, label_col: str, ref: str | None
     """Accuracy, macro-F1, per-label scores, confusion matrix and throughput."""
     from routing.learn import evaluate
 
-    from .errors import HotlineError
     from .services.routing import label_matcher
 
     texts, labels = _rows(file, text_cols, label_col)
-    database = _database()
-    try:
-        with database.transaction() as session:
-            compiled = _compiled(session, ref)
-    except HotlineError as exc:
-        _fail(exc)
-    finally:
-        database.dispose()
+    compiled = _compiled(ref)
     report = evaluate(
         compiled.router, texts, labels,
         matches=label_matcher(compiled.router.ruleset, compiled.city),
@@ -313,7 +314,6 @@ def _decision_json(compiled: Any, decision: Any) -> dict[str, Any]:
 def classify_file(file: Path, text_cols: str, place_col: str | None, ref: str | None,
                   out: Path | None) -> None:  # fmt: skip
     """One JSON line per row with the routing decision."""
-    from .errors import HotlineError
     from .importers.tables import TableError, column_text, read_rows
 
     try:
@@ -321,14 +321,7 @@ def classify_file(file: Path, text_cols: str, place_col: str | None, ref: str | 
     except TableError as exc:
         raise click.ClickException(str(exc)) from exc
     columns = [c.strip() for c in text_cols.split(",") if c.strip()]
-    database = _database()
-    try:
-        with database.transaction() as session:
-            compiled = _compiled(session, ref)
-    except HotlineError as exc:
-        _fail(exc)
-    finally:
-        database.dispose()
+    compiled = _compiled(ref)
     stream = out.open("w", encoding="utf-8") if out else sys.stdout
     try:
         for number, row in enumerate(rows, start=1):
@@ -349,16 +342,8 @@ def classify_file(file: Path, text_cols: str, place_col: str | None, ref: str | 
 @click.option("--ruleset", "ref")
 def explain(text: str, place: str, ref: str | None) -> None:
     """Route one text and say why."""
-    from .errors import HotlineError
 
-    database = _database()
-    try:
-        with database.transaction() as session:
-            compiled = _compiled(session, ref)
-    except HotlineError as exc:
-        _fail(exc)
-    finally:
-        database.dispose()
+    compiled = _compiled(ref)
     decision = compiled.router.route(text, place=place)
     city = compiled.city
     click.echo(f"规则集：{compiled.name} v{compiled.version}（阈值 {decision.threshold:.2f}）")
