@@ -139,6 +139,34 @@ def import_ruleset(file: Path, name: str | None, activate: bool) -> None:
     click.echo(f"已导入规则集 {summary}")
 
 
+@routing_group.command("update")
+@click.argument("ref")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def update_ruleset(ref: str, file: Path) -> None:
+    """Replace the content of draft REF with a YAML or CSV file (all or nothing)."""
+    from routing.rules import RulesetError
+
+    from .errors import HotlineError
+    from .importers.tables import TableError, decode
+    from .services.routing import find_ruleset, parse_ruleset_text, update_draft
+
+    fmt = "csv" if file.suffix.lower() == ".csv" else "yaml"
+    try:
+        data = parse_ruleset_text(decode(file.read_bytes()), fmt)
+    except (RulesetError, TableError) as exc:
+        raise click.ClickException(f"{file}：\n{exc}") from exc
+    database = _database()
+    try:
+        with database.transaction() as session:
+            record = update_draft(session, find_ruleset(session, ref), data, now=_now())
+            summary = f"{record.id}（{record.name} v{record.version}）"
+    except HotlineError as exc:
+        _fail(exc)
+    finally:
+        database.dispose()
+    click.echo(f"已更新草稿 {summary}")
+
+
 @routing_group.command("activate")
 @click.argument("ref")
 def activate_ruleset(ref: str) -> None:

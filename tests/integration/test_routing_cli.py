@@ -124,3 +124,34 @@ def test_export_then_import_csv(cli, tmp_path) -> None:
     assert "导回 v1" in result.output
     listing = cli("list")
     assert "导回" in listing.output and "active" in listing.output
+
+
+def test_learn_from_xlsx_and_update_a_draft(cli, tmp_path, db) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["内容", "类别"])
+    for key, letters in HISTORY.items():
+        for letter in letters:
+            sheet.append([letter, {"城管": "street-vending", "交警": "illegal-parking",
+                                   "人社": "wage-arrears"}[key]])  # fmt: skip
+    path = tmp_path / "history.xlsx"
+    book.save(path)
+    result = cli("learn", str(path), "--text", "内容", "--label", "类别", "--name", "表格学习")
+    assert result.exit_code == 0, result.output
+    exported = tmp_path / "draft.yaml"
+    assert cli("export", "表格学习", "--out", str(exported)).exit_code == 0
+    text = exported.read_text(encoding="utf-8").replace("threshold: 0.6", "threshold: 0.7")
+    exported.write_text(text, encoding="utf-8")
+    updated = cli("update", "表格学习", str(exported))
+    assert updated.exit_code == 0, updated.output
+    with db.transaction() as session:
+        record = session.scalar(select(RulesetRecord).where(RulesetRecord.name == "表格学习"))
+        assert record.data["threshold"] == 0.7 and record.version == 1
+    assert cli("activate", "表格学习").exit_code == 0
+    assert cli("update", "表格学习", str(exported)).exit_code != 0  # active: copy first
+    from tests.helpers import restore_seeded_ruleset
+
+    with db.transaction() as session:
+        restore_seeded_ruleset(session)
