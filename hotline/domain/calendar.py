@@ -1,0 +1,36 @@
+"""Working days in China: weekends and public holidays off, make-up days (调休) on.
+
+The national schedule comes from the `chinesecalendar` package (published schedules, updated
+yearly), never typed by hand here. Local days off (or extra working days) are overrides that
+an admin loads. Years the package does not know yet fall back to Monday–Friday.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+
+import chinese_calendar
+
+
+class WorkCalendar:
+    def __init__(self, overrides: Mapping[date, bool] | None = None) -> None:
+        """``overrides``: day → True (working) / False (day off), winning over the national
+        schedule."""
+        self.overrides = dict(overrides or {})
+
+    def is_workday(self, day: date) -> bool:
+        if day in self.overrides:
+            return self.overrides[day]
+        try:
+            return bool(chinese_calendar.is_workday(day))
+        except NotImplementedError:  # a year the package has no schedule for yet
+            return day.weekday() < 5
+
+    def knows(self, year: int) -> bool:
+        """Whether the national schedule for ``year`` is known (else weekends only)."""
+        try:
+            chinese_calendar.is_workday(date(year, 6, 1))
+        except NotImplementedError:
+            return False
+        return True
