@@ -23,6 +23,7 @@ from .errors import HotlineError
 from .extensions import Hotline
 from .health import bp as health_bp
 from .photos import PhotoStore
+from .services.calendar import CalendarCache
 from .services.routing import RouterCache
 from .web import bp as web_bp
 from .web import render_error_page
@@ -70,12 +71,13 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         db=database or Database(settings.database_url, echo=settings.sql_echo),
         photos=PhotoStore(settings.upload_dir),
         routers=RouterCache(refresh_seconds=settings.ruleset_refresh_seconds),
+        calendars=CalendarCache(timezone=settings.timezone),
     )
 
     csrf = CSRFProtect(app)
     app.before_request(_assign_request_id)
     init_api(app)
-    for name in ("tickets", "rulesets"):
+    for name in ("tickets", "actions", "rulesets"):
         csrf.exempt(app.blueprints[name])  # token-authenticated, no cookies
     app.extensions["hotline.api"].register_blueprint(health_bp)
     app.register_blueprint(web_bp)

@@ -11,6 +11,7 @@ from flask import current_app
 from .config import Settings
 from .db import Database
 from .photos import PhotoStore
+from .services.calendar import CalendarCache
 from .services.intake import IntakePolicy
 from .services.routing import RouterCache
 
@@ -26,6 +27,7 @@ class Hotline:
     photos: PhotoStore
     clock: Callable[[], datetime] = utc_now  # tests replace it to move time
     routers: RouterCache = field(default_factory=RouterCache)
+    calendars: CalendarCache = field(default_factory=CalendarCache)
 
     @property
     def intake_policy(self) -> IntakePolicy:

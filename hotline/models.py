@@ -121,6 +121,17 @@ class Ticket(Base):
     accept_by: Mapped[datetime | None] = mapped_column(UTCDateTime())
     feedback_by: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolve_by: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The SLA clock: when the current unit got it, and the milestones it reached.
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    return_by: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    first_feedback_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    extensions_used: Mapped[int] = mapped_column(Integer, default=0)
+    # Sweep bookkeeping and pending requests: {"warned": [...], "overdue": [...],
+    # "pending_extension": {...}, "co_units_waived": bool}. Reset when the clock restarts.
+    sla: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     supervision_level: Mapped[int] = mapped_column(Integer, default=0)
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
     resolved_confirmed: Mapped[bool | None] = mapped_column(Boolean)
@@ -317,3 +328,13 @@ class RoutingCorrection(Base):
     lead_unit: Mapped[str] = mapped_column(String(40))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class CalendarDay(Base):
+    """A local override of the national working-day schedule (a day off, or a working day)."""
+
+    __tablename__ = "calendar_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    working: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str | None] = mapped_column(String(100))

@@ -19,12 +19,10 @@ from ..links import absolute, tracking_path
 from ..presenters import ticket_for_staff
 from ..schemas import (
     ApiTicketSubmissionSchema,
-    DispatchSchema,
     TicketPageSchema,
     TicketQuerySchema,
     TicketSchema,
 )
-from ..services.dispatch import dispatch_ticket, lock_ticket
 from ..services.intake import claim_idempotency_key, submit_ticket
 from ..services.queries import get_ticket_for, list_tickets, visible_unit_ids
 from .auth import authenticated, db_session, principal
@@ -114,6 +112,7 @@ class TicketCollection(MethodView):
                 channel=Channel.API,
                 actor=who.actor,
                 routing=app.routers.active(session),
+                sla_clock=app.calendars.clock(session),
             )
             if claim is not None:
                 claim.ticket = ticket
@@ -126,23 +125,6 @@ class TicketCollection(MethodView):
         )
         headers["Location"] = url_for("tickets.TicketItem", number=ticket.number)
         return result, 201, headers
-
-
-@blp.route("/<string:number>/actions/dispatch")
-class DispatchAction(MethodView):
-    @blp.response(200, TicketSchema)
-    @authenticated(*INTAKE_ROLES)
-    @blp.arguments(DispatchSchema())
-    @blp.doc(security=[{"bearerAuth": []}])
-    def post(self, data: dict[str, Any], number: str) -> dict[str, Any]:
-        """派单 / 改派：指定主办与协办单位；与自动分派结论不同时记为一条纠正样本"""
-        app, who, session = hotline(), principal(), db_session()
-        ticket = lock_ticket(session, number, data["version"])
-        dispatch_ticket(
-            session, ticket, lead_unit=data["lead_unit"], co_units=data["co_units"],
-            category=data.get("category"), actor=who.actor, now=app.now(), note=data.get("note"),
-        )  # fmt: skip
-        return ticket_for_staff(ticket, role=who.role, timezone=app.settings.timezone)
 
 
 @blp.route("/<string:number>")

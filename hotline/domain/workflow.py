@@ -97,6 +97,18 @@ TABLE: dict[Action, Transition] = {
                                      frozenset({Party.SYSTEM}), public=True),
 }  # fmt: skip
 
+# What each action is called once it happened: the kind of its event.
+EVENT_KIND: dict[Action, str] = {
+    Action.DISPATCH: "dispatched", Action.ACCEPT: "accepted", Action.RETURN: "returned",
+    Action.ARBITRATE: "arbitrated", Action.FEEDBACK: "feedback", Action.NOTE: "note",
+    Action.REQUEST_EXTENSION: "extension_requested",
+    Action.DECIDE_EXTENSION: "extension_decided", Action.REPORT_PART: "part_reported",
+    Action.WAIVE_CO_UNITS: "co_units_waived", Action.RESOLVE: "resolved",
+    Action.SUPERVISE: "supervised", Action.RECHECK: "rechecked", Action.CONFIRM: "confirmed",
+    Action.REOPEN: "reopened", Action.REJECT: "rejected", Action.MERGE: "merged",
+    Action.CLOSE_UNRATED: "closed_unrated",
+}  # fmt: skip
+
 # Closed tickets are read-only, except for supervisors' notes.
 SUPERVISOR_NOTE_ON_FINAL = True
 

@@ -3,24 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..domain.states import Status
 from ..errors import Conflict, ValidationFailed
 from ..models import Category, RoutingCorrection, Ticket, Unit
 from .actors import Actor
-from .events import new_event, next_sequence
 from .queries import get_ticket_for
 
-DISPATCHABLE = {Status.REPORTED.value, Status.RETURNED.value, Status.DISPATCHED.value}
 
-
-def lock_ticket(session: Session, number: str, version: int) -> Ticket:
+def lock_ticket(session: Session, number: str, version: int | None) -> Ticket:
     """The ticket, row-locked where the database can, at the version the caller last saw."""
     ticket = get_ticket_for(session, number, None, lock=True)
-    if ticket.version != version:
+    if version is not None and ticket.version != version:
         raise Conflict(
             f"工单已被他人修改（当前版本 {ticket.version}），请刷新后重试",
             extra={"current_version": ticket.version},
@@ -28,7 +25,7 @@ def lock_ticket(session: Session, number: str, version: int) -> Ticket:
     return ticket
 
 
-def dispatch_ticket(
+def assign_units(
     session: Session,
     ticket: Ticket,
     *,
@@ -37,10 +34,9 @@ def dispatch_ticket(
     category: str | None,
     actor: Actor,
     now: datetime,
-    note: str | None = None,
-) -> Ticket:
-    if ticket.status not in DISPATCHABLE:
-        raise Conflict("工单当前状态不能派单（已签收或已办结的工单请走改派或重办流程）")
+) -> tuple[str, dict[str, Any]]:
+    """Set the lead and co-units (and optionally the category). Returns the public event text
+    and its data; the caller records the event and restarts the clock."""
     codes = [lead_unit, *co_units]
     units = {u.code: u for u in session.scalars(select(Unit).where(Unit.code.in_(codes)))}
     errors: dict[str, list[str]] = {}
@@ -61,22 +57,13 @@ def dispatch_ticket(
         ticket.category = chosen
     ticket.lead_unit = units[lead_unit]
     ticket.co_units = [units[c] for c in dict.fromkeys(co_units) if c != lead_unit]
-    ticket.status = Status.DISPATCHED.value
-    ticket.updated_at = now
     helpers = "、".join(u.name for u in ticket.co_units)
     verb = "改派" if previous_lead else "转交"
     body = f"已{verb}{units[lead_unit].name}办理" + (f"，{helpers}协办" if helpers else "") + "。"
-    session.add(
-        new_event(
-            ticket, next_sequence(session, ticket), "dispatched", actor=actor, now=now,
-            public=True, body=body,
-            data={"lead_unit": lead_unit, "co_units": [u.code for u in ticket.co_units],
-                  "previous_lead_unit": previous_lead, "automatic": False, "note": note},
-        )
-    )  # fmt: skip
     _record_correction(session, ticket, actor=actor, now=now)
-    session.flush()
-    return ticket
+    data = {"lead_unit": lead_unit, "co_units": [u.code for u in ticket.co_units],
+            "previous_lead_unit": previous_lead, "automatic": False}  # fmt: skip
+    return body, data
 
 
 def _record_correction(session: Session, ticket: Ticket, *, actor: Actor, now: datetime) -> None:

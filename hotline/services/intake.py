@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..domain.numbering import local_day
+from ..domain.sla import Clock
 from ..domain.states import Channel, Priority, Status
 from ..domain.tracking import new_salt
 from ..errors import ValidationFailed
@@ -20,6 +21,7 @@ from ..models import Attachment, Category, IdempotencyKey, Ticket
 from ..photos import PreparedPhoto
 from .actors import RESIDENT, Actor
 from .events import new_event
+from .lifecycle import start_clock
 from .numbering import assign_number
 from .routing import Compiled, apply_routing
 
@@ -40,6 +42,7 @@ def submit_ticket(
     actor: Actor = RESIDENT,
     photos: Sequence[tuple[PreparedPhoto, str]] = (),
     routing: Compiled | None = None,
+    sla_clock: Clock | None = None,
 ) -> Ticket:
     """Create a ``reported`` ticket from a schema-validated ``data`` dict.
 
@@ -109,6 +112,8 @@ def submit_ticket(
             ticket.category = routing.attach_category(session, outcome.category_id)
         ticket.lead_unit = routing.attach_unit(session, outcome.lead_unit_id)
         ticket.co_units = [routing.attach_unit(session, i) for i in outcome.co_unit_ids]
+        if sla_clock is not None:
+            start_clock(ticket, now, sla_clock)
     if routing is not None and ticket.territorial_unit_id:
         ticket.territorial_unit = routing.attach_unit(session, ticket.territorial_unit_id)
     session.add_all([ticket, *events, *attachments])

@@ -121,6 +121,7 @@ def submit() -> Any:
                 channel=Channel.WEB,
                 photos=list(zip(photos, stored, strict=True)),
                 routing=app.routers.active(session),
+                sla_clock=app.calendars.clock(session),
             )
             number, salt = ticket.number, ticket.tracking_salt
     except ValidationFailed as exc:

@@ -1,0 +1,319 @@
+"""Ticket actions after intake: one function per action, one event per action.
+
+Every action goes through :func:`perform`: the transition table decides whether the actor may
+do it now (403 / 409), the handler changes the ticket, one event records it. Callers hold the
+ticket row (see dispatch.lock_ticket) and own the transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..domain.sla import MAX_EXTENSION, MAX_EXTENSIONS, RETURN_WINDOW, Clock, deadlines, policy_for
+from ..domain.states import Role, Status
+from ..domain.workflow import CO, EVENT_KIND, LEAD, Action, Party, Refused, check
+from ..errors import Conflict, Forbidden, ValidationFailed
+from ..models import Ticket, TicketEvent
+from .actors import Actor
+from .events import new_event, next_sequence
+
+SATISFACTION = {"satisfied": "满意", "basic": "基本满意", "dissatisfied": "不满意"}
+
+
+@dataclass(frozen=True)
+class Who:
+    """The actor, how they stand (role or party) and, for unit staff, their unit subtree."""
+
+    actor: Actor
+    role: Role | Party
+    unit_ids: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    body: str | None
+    data: dict[str, Any]
+    public: bool | None = None  # None: as the table says
+
+
+def relation(ticket: Ticket, who: Who) -> frozenset[str]:
+    found = set()
+    if ticket.lead_unit_id in who.unit_ids:
+        found.add(LEAD)
+    if any(u.id in who.unit_ids for u in ticket.co_units):
+        found.add(CO)
+    return frozenset(found)
+
+
+def start_clock(ticket: Ticket, now: datetime, clock: Clock) -> None:
+    """A unit has the ticket from now: fresh deadlines and return window."""
+    time_limit = ticket.category.time_limit if ticket.category else None
+    due = deadlines(clock, now, policy_for(time_limit, ticket.priority))
+    ticket.dispatched_at = now
+    ticket.accept_by, ticket.feedback_by, ticket.resolve_by = (
+        due.accept_by, due.feedback_by, due.resolve_by,
+    )  # fmt: skip
+    ticket.return_by = clock.add(now, RETURN_WINDOW)
+    ticket.accepted_at = ticket.first_feedback_at = ticket.resolved_at = None
+    ticket.extensions_used = 0
+    ticket.sla = {}
+
+
+def perform(
+    session: Session,
+    ticket: Ticket,
+    action: Action,
+    payload: dict[str, Any],
+    *,
+    who: Who,
+    now: datetime,
+    clock: Clock,
+) -> TicketEvent:
+    try:
+        transition = check(action, Status(ticket.status), who.role, relation(ticket, who))
+    except Refused as exc:
+        raise (Forbidden if exc.status == 403 else Conflict)(exc.message) from exc
+    before = ticket.status
+    outcome = HANDLERS[action](session, ticket, payload, who, now, clock)
+    if transition.target is not None and ticket.status == before:
+        ticket.status = transition.target.value
+    ticket.updated_at = now
+    event = new_event(
+        ticket, next_sequence(session, ticket), EVENT_KIND[action], actor=who.actor, now=now,
+        public=transition.public if outcome.public is None else outcome.public,
+        body=outcome.body, data={"from": before, "to": ticket.status, **outcome.data},
+    )  # fmt: skip
+    session.add(event)
+    session.flush()
+    return event
+
+
+# ---------------------------------------------------------------- handlers
+
+Handler = Callable[[Session, Ticket, dict[str, Any], Who, datetime, Clock], Outcome]
+
+
+def _required(payload: dict[str, Any], key: str, message: str) -> Any:
+    value = payload.get(key)
+    if value in (None, ""):
+        raise ValidationFailed({key: [message]})
+    return value
+
+
+def _dispatch(session, ticket, payload, who, now, clock) -> Outcome:  # type: ignore[no-untyped-def]
+    from .dispatch import assign_units
+
+    body, data = assign_units(
+        session, ticket, lead_unit=payload["lead_unit"], co_units=payload.get("co_units") or [],
+        category=payload.get("category"), actor=who.actor, now=now,
+    )  # fmt: skip
+    start_clock(ticket, now, clock)
+    return Outcome(body, {**data, "note": payload.get("note")})
+
+
+def _accept(session, ticket, payload, who, now, clock) -> Outcome:  # type: ignore[no-untyped-def]
+    ticket.accepted_at = now
+    return Outcome(f"{ticket.lead_unit.name}已签收，正在处理。", {})
+
+
+def _return(session, ticket, payload, who, now, clock) -> Outcome:  # type: ignore[no-untyped-def]
+    reason = _required(payload, "reason", "请说明退单理由")
+    if ticket.return_by and now > ticket.return_by:
+        raise Conflict("已超过退单时限（派单后 1 个工作日），请办理或申请协调")
+    unit = ticket.lead_unit
+    ticket.lead_unit = None
+    ticket.co_units = []
+    ticket.accept_by = ticket.feedback_by = ticket.resolve_by = ticket.return_by = None
+    return Outcome(reason, {"unit": unit.code if unit else None})
+
+
+def _arbitrate(session, ticket, payload, who, now, clock) -> Outcome:  # type: ignore[no-untyped-def]
+    """A supervisor rules on a disputed return: uphold it, or send it back to that unit."""
+    decision = _required(payload, "decision", "请选择裁决结果（uphold 或 overrule）")
+    last_return = session.scalar(
+        select(TicketEvent)
+        .where(TicketEvent.ticket_id == ticket.id, TicketEvent.kind == EVENT_KIND[Action.RETURN])
+        .order_by(TicketEvent.sequence.desc())
+        .limit(1)
+    )
+    if decision == "overrule":
+        unit = (last_return.data or {}).get("unit") if last_return else None
+        if not unit:
+            raise Conflict("找不到退单的单位，请直接派单")
+        from .dispatch import assign_units
+
+        assign_units(session, ticket, lead_unit=unit, co_units=[], category=None,
+                     actor=who.actor, now=now)  # fmt: skip
+        ticket.status = Status.DISPATCHED.value
+        start_clock(ticket, now, clock)
+    return Outcome(payload.get("reason"), {"decision": decision})
+
+
+def _feedback(session, ticket, payload, who, now, clock) -> Outcome:  # type: ignore[no-untyped-def]
+    body = _required(payload, "body", "请填写给市民的反馈")
+    ticket.first_feedback_at = ticket.first_feedback_at or now
+    return Outcome(body, {})
+
+
+def _note(session, ticket, payload, who, now, clock) -> Outcome:  # type: ignore[no-untyped-def]
+    return Outcome(_required(payload, "body", "请填写备注"), {})
+
+
+def _request_extension(session, ticket, payload, who, now, clock) -> Outcome:  # type: ignore[no-untyped-def]
+    reason = _required(payload, "reason", "请说明延期理由")
+    until: datetime = _required(payload, "until", "请填写申请延至的时间")
+    if ticket.extensions_used >= MAX_EXTENSIONS:
+        raise Conflict(f"最多延期 {MAX_EXTENSIONS} 次")
+    if ticket.sla.get("pending_extension"):
+        raise Conflict("已有待审批的延期申请")
+    latest = clock.add(ticket.resolve_by or now, MAX_EXTENSION)
+    if ticket.resolve_by and until <= ticket.resolve_by:
+        raise ValidationFailed({"until": ["延期后的时间应晚于当前办结时限"]})
+    if until > latest:
+        raise ValidationFailed({"until": ["每次延期不超过 3 个工作日"]})
+    ticket.sla = {**ticket.sla, "pending_extension": {"until": until.isoformat(), "reason": reason}}
+    return Outcome(reason, {"until": until.isoformat()})
+
+
+def _decide_extension(session, ticket, payload, who, now, clock) -> Outcome:  # type: ignore[no-untyped-def]
+    pending = ticket.sla.get("pending_extension")
+    if not pending:
+        raise Conflict("没有待审批的延期申请")
+    approve = bool(payload.get("approve"))
+    sla = {k: v for k, v in ticket.sla.items() if k != "pending_extension"}
+    if approve:
+        ticket.resolve_by = datetime.fromisoformat(pending["until"])
+        ticket.extensions_used += 1
+        sla["warned"] = [k for k in sla.get("warned", []) if k != "resolve"]
+        sla["overdue"] = [k for k in sla.get("overdue", []) if k != "resolve"]
+    ticket.sla = sla
+    verdict = "批准" if approve else "不批准"
+    return Outcome(payload.get("reason") or f"{verdict}延期", {"approve": approve, **pending})
+
+
+def _report_part(session, ticket, payload, who, now, clock) -> Outcome:  # type: ignore[no-untyped-def]
+    body = _required(payload, "body", "请填写协办情况")
+    mine = [u.code for u in ticket.co_units if u.id in who.unit_ids]
+    reported = set(ticket.sla.get("co_reported", [])) | set(mine)
+    ticket.sla = {**ticket.sla, "co_reported": sorted(reported)}
+    return Outcome(body, {"units": mine})
+
+
+def _waive(session, ticket, payload, who, now, clock) -> Outcome:  # type: ignore[no-untyped-def]
+    ticket.sla = {**ticket.sla, "co_units_waived": True}
+    return Outcome(payload.get("reason") or "免除协办单位报告", {})
+
+
+def _resolve(session, ticket, payload, who, now, clock) -> Outcome:  # type: ignore[no-untyped-def]
+    reply = _required(payload, "reply", "请填写办理结果（将告知市民）")
+    waiting = {u.code for u in ticket.co_units} - set(ticket.sla.get("co_reported", []))
+    if waiting and not ticket.sla.get("co_units_waived"):
+        raise Conflict("协办单位尚未全部报告办理情况，或请督办人员免除")
+    ticket.resolved_at = now
+    ticket.first_feedback_at = ticket.first_feedback_at or now
+    return Outcome(reply, {})
+
+
+def _supervise(session, ticket, payload, who, now, clock) -> Outcome:  # type: ignore[no-untyped-def]
+    notice = _required(payload, "notice", "请填写督办意见")
+    if ticket.supervision_level >= 3:
+        raise Conflict("已是最高督办级别（通报）")
+    ticket.supervision_level += 1
+    new_deadline = payload.get("resolve_by")
+    if new_deadline:
+        ticket.resolve_by = new_deadline
+    data = {"level": ticket.supervision_level,
+            "resolve_by": new_deadline.isoformat() if new_deadline else None}  # fmt: skip
+    return Outcome(notice, data)
+
+
+def _recheck(session, ticket, payload, who, now, clock) -> Outcome:  # type: ignore[no-untyped-def]
+    result = _required(payload, "result", "请填写回头看结果")
+    return Outcome(result, {"held": bool(payload.get("held", True))})
+
+
+def _confirm(session, ticket, payload, who, now, clock) -> Outcome:  # type: ignore[no-untyped-def]
+    resolved = payload.get("resolved")
+    satisfaction = payload.get("satisfaction")
+    if resolved is None or satisfaction not in SATISFACTION:
+        raise ValidationFailed({"satisfaction": ["请选择问题是否解决及满意程度"]})
+    ticket.resolved_confirmed = bool(resolved)
+    ticket.satisfaction = satisfaction
+    if resolved and satisfaction != "dissatisfied":
+        ticket.status = Status.CLOSED.value
+        ticket.closed_at = now
+        body = f"市民确认已解决，评价：{SATISFACTION[satisfaction]}。工单办结。"
+    else:
+        _restart_for_redo(ticket, now, clock)
+        body = "市民反映问题未解决或不满意，已退回承办单位重新办理。"
+    comment = payload.get("comment")
+    data = {"resolved": bool(resolved), "satisfaction": satisfaction, "comment": comment,
+            "channel": payload.get("channel", "tracking")}  # fmt: skip
+    return Outcome(body, data)
+
+
+def _restart_for_redo(ticket: Ticket, now: datetime, clock: Clock) -> None:
+    ticket.status = Status.REOPENED.value
+    ticket.supervision_level = min(ticket.supervision_level + 1, 3)
+    time_limit = ticket.category.time_limit if ticket.category else None
+    ticket.resolve_by = clock.add(now, policy_for(time_limit, ticket.priority).resolve)
+    ticket.resolved_at = ticket.closed_at = None
+    ticket.sla = {}
+
+
+def _reopen(session, ticket, payload, who, now, clock) -> Outcome:  # type: ignore[no-untyped-def]
+    reason = _required(payload, "reason", "请说明重办理由")
+    _restart_for_redo(ticket, now, clock)
+    ticket.resolved_confirmed = ticket.satisfaction = None
+    return Outcome(reason, {"level": ticket.supervision_level})
+
+
+def _reject(session, ticket, payload, who, now, clock) -> Outcome:  # type: ignore[no-untyped-def]
+    reason = _required(payload, "reason", "请说明不予受理的理由")
+    ticket.closed_at = now
+    return Outcome(reason, {})
+
+
+def _merge(session, ticket, payload, who, now, clock) -> Outcome:  # type: ignore[no-untyped-def]
+    number = _required(payload, "into", "请填写合并到的工单编号")
+    target = session.scalar(select(Ticket).where(Ticket.number == number))
+    if target is None:
+        raise ValidationFailed({"into": [f"未找到工单 {number}"]})
+    if target.id == ticket.id or target.status in {Status.MERGED.value, Status.REJECTED.value}:
+        raise ValidationFailed({"into": ["不能合并到自身、已合并或不予受理的工单"]})
+    ticket.duplicate_of = target
+    ticket.closed_at = now
+    return Outcome(f"与工单 {target.number} 反映的是同一问题，合并办理。", {"into": target.number})
+
+
+def _close_unrated(session, ticket, payload, who, now, clock) -> Outcome:  # type: ignore[no-untyped-def]
+    ticket.closed_at = now
+    return Outcome("市民未在规定时间内评价，工单自动办结。", {"unrated": True})
+
+
+HANDLERS: dict[Action, Handler] = {
+    Action.DISPATCH: _dispatch,
+    Action.ACCEPT: _accept,
+    Action.RETURN: _return,
+    Action.ARBITRATE: _arbitrate,
+    Action.FEEDBACK: _feedback,
+    Action.NOTE: _note,
+    Action.REQUEST_EXTENSION: _request_extension,
+    Action.DECIDE_EXTENSION: _decide_extension,
+    Action.REPORT_PART: _report_part,
+    Action.WAIVE_CO_UNITS: _waive,
+    Action.RESOLVE: _resolve,
+    Action.SUPERVISE: _supervise,
+    Action.RECHECK: _recheck,
+    Action.CONFIRM: _confirm,
+    Action.REOPEN: _reopen,
+    Action.REJECT: _reject,
+    Action.MERGE: _merge,
+    Action.CLOSE_UNRATED: _close_unrated,
+}
