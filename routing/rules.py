@@ -50,7 +50,8 @@ class Rule:
     keywords: dict[str, float]
     category: str | None = None
     lead_unit: str | None = None
-    territorial: bool = False
+    # Whether the place's territorial unit co-handles; None = as the category says.
+    territorial: bool | None = None
     co_units: tuple[str, ...] = ()
     bias: float = 0.0
 
@@ -88,7 +89,8 @@ class Ruleset:
             for key in ("category", "lead_unit"):
                 if getattr(rule, key):
                     item[key] = getattr(rule, key)
-            item["territorial"] = rule.territorial
+            if rule.territorial is not None:
+                item["territorial"] = rule.territorial
             if rule.co_units:
                 item["co_units"] = list(rule.co_units)
             if rule.bias:
@@ -236,7 +238,7 @@ def from_dict(data: dict[str, Any], *, units: dict[str, Unit] | None = None) -> 
                 keywords=clean,
                 category=category,
                 lead_unit=unit_ref(item.get("lead_unit"), item, f"规则“{label}”的 lead_unit"),
-                territorial=bool(item.get("territorial", False)),
+                territorial=None if item.get("territorial") is None else bool(item["territorial"]),
                 co_units=tuple(c for c in (unit_ref(c, item, "co_units") for c in co_units) if c),
                 bias=bias or 0.0,
             )
@@ -305,7 +307,8 @@ def dump_csv(ruleset: Ruleset) -> str:
         writer.writerow(["setting", "", "", "", "", "", "scale", ruleset.scale, "", "", "", ""])
     for rule in ruleset.rules:
         common = [rule.label, rule.category or "", rule.lead_unit or "",
-                  "true" if rule.territorial else "", " ".join(rule.co_units)]  # fmt: skip
+                  {True: "true", False: "false", None: ""}[rule.territorial],
+                  " ".join(rule.co_units)]  # fmt: skip
         if rule.bias:
             writer.writerow(["bias", *common, "", rule.bias, "", "", "", ""])
         for term, weight in rule.keywords.items():
@@ -321,6 +324,11 @@ def dump_csv(ruleset: Ruleset) -> str:
 def load_csv(text: str, *, units: dict[str, Unit] | None = None) -> Ruleset:
     """The CSV form: one row per keyword, place, idf entry or setting (see CSV_COLUMNS)."""
     return from_dict(csv_to_data(text), units=units)
+
+
+def _tristate(raw: str | None) -> bool | None:
+    value = (raw or "").strip().lower()
+    return True if value in {"true", "1"} else False if value in {"false", "0"} else None
 
 
 def csv_to_data(text: str) -> dict[str, Any]:
@@ -354,7 +362,7 @@ def csv_to_data(text: str) -> dict[str, Any]:
                     "label": label, "__line__": number_line, "keywords": {"__line__": number_line},
                     "category": (row.get("category") or "").strip() or None,
                     "lead_unit": (row.get("lead_unit") or "").strip() or None,
-                    "territorial": (row.get("territorial") or "").strip().lower() in {"true", "1"},
+                    "territorial": _tristate(row.get("territorial")),
                     "co_units": (row.get("co_units") or "").split(),
                 }  # fmt: skip
                 by_label[label] = rule

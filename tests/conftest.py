@@ -194,6 +194,17 @@ def make_user(db):
             return user.id, issue_token(session, user, name="test", now=now)
 
     yield make
-    with db.transaction() as session:
+    from sqlalchemy import update
+
+    from hotline.models import AuditEvent, RoutingCorrection, Ticket, TicketEvent
+
+    with db.transaction() as session:  # runs before `db` empties the ticket tables
+        references = (
+            (TicketEvent, "actor_id"), (Ticket, "created_by_id"),
+            (RoutingCorrection, "actor_id"), (AuditEvent, "actor_id"),
+        )  # fmt: skip
+        for model, column in references:
+            attribute = getattr(model, column)
+            session.execute(update(model).where(attribute.in_(created)).values({column: None}))
         session.execute(delete(ApiToken).where(ApiToken.user_id.in_(created)))
         session.execute(delete(User).where(User.id.in_(created)))
