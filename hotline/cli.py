@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from .config import Settings
@@ -110,6 +112,60 @@ def token_create(username: str, name: str) -> None:
         plaintext = issue_token(session, user, name=name, now=utc_now())
     database.dispose()
     click.echo(plaintext)
+
+
+@main.group()
+def sla() -> None:
+    """Deadlines: the periodic sweep."""
+
+
+@sla.command("sweep")
+def sla_sweep() -> None:
+    """Warn at 75% of the time, mark overdue, escalate, close unrated. Safe to run again."""
+    from .db import Database
+    from .extensions import utc_now
+    from .services.calendar import CalendarCache
+    from .services.sweep import sweep
+
+    settings = Settings.from_env()
+    database = Database(settings.database_url)
+    with database.transaction() as session:
+        clock = CalendarCache(timezone=settings.timezone).clock(session)
+        report = sweep(session, now=utc_now(), clock=clock)
+    database.dispose()
+    click.echo(
+        f"warned {report.warned}, overdue {report.overdue}, escalated {report.escalated}, "
+        f"closed unrated {report.closed_unrated}"
+    )
+
+
+@main.group()
+def calendar() -> None:
+    """Local working-day overrides (days off, make-up days) on top of the national schedule."""
+
+
+@calendar.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def calendar_import(file: Path) -> None:
+    """CSV/XLSX/JSONL with columns date (or 日期), working (是否上班: 1/0), note (说明)."""
+    from .db import Database
+    from .errors import HotlineError
+    from .importers.tables import TableError, read_rows
+    from .services.calendar import import_days
+
+    try:
+        rows = read_rows(file)
+    except TableError as exc:
+        raise click.ClickException(str(exc)) from exc
+    database = Database(Settings.from_env().database_url)
+    try:
+        with database.transaction() as session:
+            count = import_days(session, rows)
+    except HotlineError as exc:
+        raise click.ClickException(exc.detail) from exc
+    finally:
+        database.dispose()
+    click.echo(f"已导入 {count} 天")
 
 
 def _register() -> None:

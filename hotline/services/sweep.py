@@ -1,0 +1,112 @@
+"""The periodic SLA sweep: warnings at 75% of the time, overdue marks, escalation
+(催办 → 督办 → 通报), and closing resolved tickets the resident never rated.
+
+Idempotent: what was already warned, marked or raised is remembered on the ticket
+(``ticket.sla``) or visible in its level, so a second run at the same moment changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..domain.sla import Clock, warning_at
+from ..domain.states import Status
+from ..domain.workflow import Action, Party
+from ..models import Ticket
+from .actors import SYSTEM
+from .events import new_event, next_sequence
+from .lifecycle import Who, perform
+
+HANDLED = (Status.DISPATCHED, Status.ACCEPTED, Status.IN_PROGRESS, Status.REOPENED)
+LEVEL_NAMES = {1: "催办", 2: "督办", 3: "通报"}
+KIND_NAMES = {"accept": "签收", "feedback": "首次反馈", "resolve": "办结"}
+# Overdue by this many working hours → at least this supervision level.
+ESCALATION = ((0.0, 1), (8.0, 2), (24.0, 3))
+UNRATED_AFTER = timedelta(days=7)
+
+
+@dataclass
+class SweepReport:
+    warned: int = 0
+    overdue: int = 0
+    escalated: int = 0
+    closed_unrated: int = 0
+    tickets: list[str] = field(default_factory=list)
+
+
+def _due(ticket: Ticket) -> list[tuple[str, datetime]]:
+    """The deadlines still running for this ticket."""
+    due = []
+    if ticket.accept_by and ticket.accepted_at is None and ticket.status == Status.DISPATCHED:
+        due.append(("accept", ticket.accept_by))
+    if ticket.feedback_by and ticket.first_feedback_at is None:
+        due.append(("feedback", ticket.feedback_by))
+    if ticket.resolve_by:
+        due.append(("resolve", ticket.resolve_by))
+    return due
+
+
+def sweep(
+    session: Session, *, now: datetime, clock: Clock, unrated_after: timedelta = UNRATED_AFTER
+) -> SweepReport:
+    report = SweepReport()
+    locked = select(Ticket).where(Ticket.status.in_([s.value for s in HANDLED]))
+    if session.get_bind().dialect.name == "postgresql":
+        locked = locked.with_for_update(skip_locked=True)  # never wait for an operator
+    for ticket in session.scalars(locked):
+        changed = _sweep_one(session, ticket, now, clock, report)
+        if changed:
+            report.tickets.append(ticket.number)
+    stale = select(Ticket).where(
+        Ticket.status == Status.RESOLVED.value, Ticket.resolved_at <= now - unrated_after
+    )
+    system = Who(SYSTEM, Party.SYSTEM)
+    for ticket in session.scalars(stale):
+        perform(session, ticket, Action.CLOSE_UNRATED, {}, who=system, now=now, clock=clock)
+        report.closed_unrated += 1
+        report.tickets.append(ticket.number)
+    session.flush()
+    return report
+
+
+def _sweep_one(
+    session: Session, ticket: Ticket, now: datetime, clock: Clock, report: SweepReport
+) -> bool:
+    sla = dict(ticket.sla or {})
+    warned, overdue = set(sla.get("warned", [])), set(sla.get("overdue", []))
+    events = []
+    for kind, deadline in _due(ticket):
+        start = ticket.dispatched_at or ticket.created_at
+        if kind not in warned and now >= warning_at(start, deadline) and now <= deadline:
+            warned.add(kind)
+            report.warned += 1
+            body = f"{KIND_NAMES[kind]}时限将至（{deadline.astimezone(clock.tz):%m-%d %H:%M}）"
+            events.append(("sla_warning", body, {"deadline": kind, "due": deadline.isoformat()},
+                           False))  # fmt: skip
+        if now > deadline and kind not in overdue:
+            overdue.add(kind)
+            warned.add(kind)
+            report.overdue += 1
+            events.append(("overdue", f"已超过{KIND_NAMES[kind]}时限",
+                           {"deadline": kind, "due": deadline.isoformat()}, False))  # fmt: skip
+    if ticket.resolve_by and now > ticket.resolve_by:
+        late = clock.working_hours_between(ticket.resolve_by, now)
+        target = max(level for hours, level in ESCALATION if late >= hours)
+        if target > ticket.supervision_level:
+            ticket.supervision_level = target
+            report.escalated += 1
+            data = {"level": target, "late_working_hours": round(late, 1)}
+            events.append(("escalated", f"超期未办结，升级为{LEVEL_NAMES[target]}", data, True))
+    if not events:
+        return False
+    ticket.sla = {**sla, "warned": sorted(warned), "overdue": sorted(overdue)}
+    sequence = next_sequence(session, ticket)
+    for offset, (kind, body, data, public) in enumerate(events):
+        session.add(new_event(ticket, sequence + offset, kind, actor=SYSTEM, now=now,
+                              public=public, body=body, data=data))  # fmt: skip
+    ticket.updated_at = now
+    return True
