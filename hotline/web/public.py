@@ -13,15 +13,20 @@ from werkzeug.datastructures import FileStorage
 
 from ..domain.privacy import mask_name, mask_phone
 from ..domain.states import PUBLIC_STATUS_LABELS, Channel, Status
+from ..domain.text import normalize_text
 from ..domain.tracking import token_matches
-from ..errors import HotlineError, PayloadTooLarge, ValidationFailed
+from ..domain.workflow import Action, Party
+from ..errors import Conflict, Forbidden, HotlineError, PayloadTooLarge, ValidationFailed
 from ..extensions import hotline
 from ..links import absolute, tracking_path
 from ..models import Attachment, Category, Ticket, TicketEvent
 from ..photos import PreparedPhoto, prepare_photo
 from ..schemas import TicketSubmissionSchema
+from ..services.actors import RESIDENT
+from ..services.dispatch import lock_ticket
 from ..services.intake import submit_ticket
-from . import bp
+from ..services.lifecycle import SATISFACTION, Who, perform
+from . import bp, render_error_page
 
 FORM_FIELDS = (
     "category",
@@ -174,6 +179,8 @@ def track(number: str) -> Any:
                 for e in events
             ],
             "photos": [a.id for a in ticket.attachments if a.public],
+            "can_confirm": ticket.status == Status.RESOLVED.value,
+            "version": ticket.version,
         }
     page = render_template(
         "track.html",
@@ -181,8 +188,41 @@ def track(number: str) -> Any:
         token=token,
         link=absolute(tracking_path(view["number"], ticket.tracking_salt)),
         new=request.args.get("new") == "1",
+        thanks=request.args.get("thanks") == "1",
     )
     return page, 200, {"Cache-Control": "private, no-store"}
+
+
+@bp.post("/track/<number>/confirm")
+def confirm(number: str) -> Any:
+    """The resident's answer: resolved or not, and how satisfied (回访 by the resident)."""
+    app = hotline()
+    token = request.args.get("token", "")
+    resolved = request.form.get("resolved")
+    satisfaction = request.form.get("satisfaction")
+    if resolved not in ("yes", "no") or satisfaction not in SATISFACTION:
+        return render_error_page(422, "请完整填写评价", "请选择问题是否解决以及您的满意程度。")
+    comment = normalize_text(request.form.get("comment", ""))[:500] or None
+    try:
+        with app.db.transaction() as session:
+            ticket = _tracked_ticket(session, number, token)
+            locked = lock_ticket(session, ticket.number, _int(request.form.get("version")))
+            perform(
+                session, locked, Action.CONFIRM,
+                {"resolved": resolved == "yes", "satisfaction": satisfaction,
+                 "comment": comment, "channel": "tracking"},
+                who=Who(RESIDENT, Party.RESIDENT), now=app.now(),
+                clock=app.calendars.clock(session),
+            )  # fmt: skip
+    except (Conflict, Forbidden):
+        return render_error_page(
+            409, "评价未提交", "工单状态已变化（可能已评价或已重新办理），请刷新查询页面查看。"
+        )
+    return redirect(tracking_path(number, ticket.tracking_salt, thanks="1"), code=303)
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
 
 
 @bp.get("/track/<number>/photos/<int:photo_id>")

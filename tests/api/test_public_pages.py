@@ -215,3 +215,40 @@ def test_tracking_page_is_not_cached_and_uses_public_base_url(settings, db, cloc
     assert "https://12345.example.gov.cn/track/WM20261121-0001?token=" in response.get_data(
         as_text=True
     )
+
+
+def _resolve_via_api(client, number: str) -> None:
+    unit, supervisor = (
+        {"Authorization": "Bearer hl_demo_unit"},
+        {"Authorization": "Bearer hl_demo_supervisor"},
+    )
+    for action, headers, payload in [
+        ("accept", unit, {}), ("waive_co_units", supervisor, {}),
+        ("resolve", unit, {"reply": "摊贩已劝离"}),
+    ]:  # fmt: skip
+        version = client.get(f"/api/v1/tickets/{number}", headers=supervisor).json["version"]
+        response = client.post(f"/api/v1/tickets/{number}/actions/{action}",
+                               json={"version": version, **payload}, headers=headers)  # fmt: skip
+        assert response.status_code == 200, response.json
+
+
+def test_resident_confirms_on_the_tracking_page(client, db) -> None:
+    location = submit(client).headers["Location"]
+    path, query = location.split("?", 1)
+    number = path.rsplit("/", 1)[1]
+    assert "请您评价" not in client.get(location).get_data(as_text=True)
+    _resolve_via_api(client, number)
+    page = client.get(location).get_data(as_text=True)
+    assert "请您评价办理结果" in page and "摊贩已劝离" in page
+    version = re.search(r'name="version" value="(\d+)"', page).group(1)
+    token = query.split("token=")[1].split("&")[0]
+    form = {"csrf_token": csrf_token(client), "version": version, "resolved": "yes",
+            "satisfaction": "basic", "comment": "还可以"}  # fmt: skip
+    response = client.post(f"{path}/confirm?token={token}", data=form)
+    assert response.status_code == 303 and "thanks=1" in response.headers["Location"]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "感谢您的评价" in page and "基本满意" in page and "请您评价办理结果" not in page
+    again = client.post(f"{path}/confirm?token={token}", data=form)
+    assert again.status_code == 409
+    wrong = client.post(f"{path}/confirm?token=AAAAAAAAAAAAAAAAAAAAAAAA", data=form)
+    assert wrong.status_code == 404
