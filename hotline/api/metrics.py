@@ -1,0 +1,75 @@
+"""``GET /api/v1/metrics``: 三率 and friends per unit, category or street."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import RAISE, Schema, fields, validate, validates_schema
+from marshmallow import ValidationError as SchemaError
+
+from ..domain.numbering import local_day
+from ..domain.states import Role
+from ..extensions import hotline
+from ..schemas import StrictSchema, _messages
+from ..services.metrics import GROUPS, compute, period
+from .auth import authenticated, db_session
+
+blp = Blueprint("metrics", __name__, url_prefix="/api/v1/metrics",
+                description="三率（响应率、解决率、满意率）等指标")  # fmt: skip
+
+
+class MetricsQuery(StrictSchema):
+    group_by = fields.String(load_default="unit", validate=validate.OneOf(GROUPS))
+    from_ = fields.Date(
+        data_key="from", error_messages=_messages(invalid="日期格式应为 YYYY-MM-DD")
+    )
+    to = fields.Date(error_messages=_messages(invalid="日期格式应为 YYYY-MM-DD"))
+
+    @validates_schema
+    def _order(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("from_") and data.get("to") and data["from_"] > data["to"]:
+            raise SchemaError("结束日期不能早于开始日期", field_name="to")
+
+
+class GroupSchema(Schema):
+    key = fields.String(allow_none=True)
+    name = fields.String()
+    tickets = fields.Integer()
+    response_rate = fields.Float(allow_none=True)
+    resolution_rate = fields.Float(allow_none=True)
+    satisfaction_rate = fields.Float(allow_none=True)
+    on_time_rate = fields.Float(allow_none=True)
+    return_rate = fields.Float(allow_none=True)
+    reopen_rate = fields.Float(allow_none=True)
+    overdue = fields.Integer()
+    median_handling_hours = fields.Float(allow_none=True)
+    counts = fields.Dict()
+
+
+class MetricsSchema(Schema):
+    formula_version = fields.Integer()
+    group_by = fields.String()
+    period = fields.Dict()
+    groups = fields.List(fields.Nested(GroupSchema))
+
+
+@blp.route("")
+class Metrics(MethodView):
+    @blp.response(200, MetricsSchema)
+    @authenticated(Role.SUPERVISOR, Role.ADMIN, Role.OPERATOR)
+    @blp.arguments(MetricsQuery(), location="query", unknown=RAISE)
+    @blp.doc(security=[{"bearerAuth": []}])
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """按单位、类别或街道统计；默认最近 30 天（北京时间，含首尾两天）"""
+        app = hotline()
+        now = app.now()
+        today = local_day(now, app.settings.timezone)
+        end_day = args.get("to") or today
+        start_day = args.get("from_") or end_day - timedelta(days=29)
+        start, end = period(start_day, end_day, app.settings.timezone)
+        result = compute(db_session(), group_by=args["group_by"], start=start, end=end, now=now)
+        result["period"] = {"from": start_day.isoformat(), "to": end_day.isoformat()}
+        return result

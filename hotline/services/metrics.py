@@ -1,0 +1,177 @@
+"""三率 and friends per unit, category or street, for tickets received in a period.
+
+The figures come from the event log through the ticket's milestones, which every action
+updates in the same transaction as its event (accepted_at, first_feedback_at, resolved_at,
+satisfaction, ...); returns and reopens are counted from the events themselves.
+Formulas (version 1, shown in the README and returned with every answer):
+
+- response rate 响应率 = tickets accepted by their accept-by AND first feedback by their
+  feedback-by / tickets dispatched to a unit
+- resolution rate 解决率 = confirmations saying "resolved" / confirmations answered
+- satisfaction rate 满意率 = (satisfied + basically satisfied) / ratings answered
+- on-time completion 按时办结率 = resolved by resolve-by / resolved
+- return rate 退单率 = tickets returned at least once / tickets dispatched
+- reopen rate 重办率 = tickets reopened at least once (by an operator or by the resident's
+  answer) / tickets resolved at least once
+- overdue 超期 = open tickets past resolve-by now
+- median handling time 办理时长中位数 = resolved_at − dispatched_at, hours
+"""
+
+from __future__ import annotations
+
+import statistics
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import Session
+
+from ..models import Category, Ticket, TicketEvent, Unit
+
+FORMULA_VERSION = 1
+OPEN = ("dispatched", "accepted", "in_progress", "reopened")
+GROUPS = ("unit", "category", "street")
+
+
+def _ratio(numerator: int, denominator: int) -> float | None:
+    return round(numerator / denominator, 4) if denominator else None
+
+
+def compute(
+    session: Session, *, group_by: str, start: datetime, end: datetime, now: datetime
+) -> dict[str, Any]:
+    if group_by == "category":
+        key = Ticket.category_id
+    elif group_by == "street":
+        key = Ticket.territorial_unit_id
+    else:
+        key = Ticket.lead_unit_id
+    in_period = and_(Ticket.created_at >= start, Ticket.created_at < end)
+    one = 1
+    totals = (
+        select(
+            key.label("key"),
+            func.count().label("tickets"),
+            func.sum(case((Ticket.dispatched_at.is_not(None), one), else_=0)).label("dispatched"),
+            func.sum(
+                case(
+                    (
+                        and_(
+                            Ticket.accepted_at <= Ticket.accept_by,
+                            Ticket.first_feedback_at <= Ticket.feedback_by,
+                        ),
+                        one,
+                    ),
+                    else_=0,
+                )
+            ).label("responded"),
+            func.sum(case((Ticket.resolved_confirmed.is_not(None), one), else_=0)).label(
+                "answered"
+            ),
+            func.sum(case((Ticket.resolved_confirmed.is_(True), one), else_=0)).label("confirmed"),
+            func.sum(case((Ticket.satisfaction.is_not(None), one), else_=0)).label("rated"),
+            func.sum(case((Ticket.satisfaction.in_(["satisfied", "basic"]), one), else_=0)).label(
+                "satisfied"
+            ),
+            func.sum(case((Ticket.resolved_at.is_not(None), one), else_=0)).label("resolved"),
+            func.sum(case((Ticket.resolved_at <= Ticket.resolve_by, one), else_=0)).label(
+                "on_time"
+            ),
+            func.sum(
+                case((and_(Ticket.status.in_(OPEN), Ticket.resolve_by < now), one), else_=0)
+            ).label("overdue"),
+        )
+        .where(in_period)
+        .group_by(key)
+    )
+    rows = {row.key: row._asdict() for row in session.execute(totals)}
+
+    # Every lifecycle event records the status it led to; count tickets by what happened.
+    target = TicketEvent.data["to"].as_string()
+    event_counts = (
+        select(key.label("key"), target, func.count(func.distinct(TicketEvent.ticket_id)))
+        .join(Ticket, Ticket.id == TicketEvent.ticket_id)
+        .where(in_period, target.in_(["returned", "reopened", "resolved"]))
+        .group_by(key, target)
+    )
+    counted: dict[Any, dict[str, int]] = {}
+    for group, kind, count in session.execute(event_counts):
+        counted.setdefault(group, {})[kind] = count
+
+    durations: dict[Any, list[float]] = {}
+    handled = select(key, Ticket.dispatched_at, Ticket.resolved_at).where(
+        in_period, Ticket.resolved_at.is_not(None), Ticket.dispatched_at.is_not(None)
+    )
+    for group, dispatched_at, resolved_at in session.execute(handled):
+        durations.setdefault(group, []).append((resolved_at - dispatched_at).total_seconds() / 3600)
+
+    names = _names(session, group_by)
+    if group_by == "street":
+        rows, counted, durations = _fold_to_streets(session, rows, counted, durations)
+    groups = []
+    for group, row in sorted(rows.items(), key=lambda item: str(names.get(item[0], ""))):
+        events = counted.get(group, {})
+        spent = durations.get(group, [])
+        groups.append({
+            "key": names.get(group, {}).get("code") if group is not None else None,
+            "name": names.get(group, {}).get("name") if group is not None else "（未分派）",
+            "tickets": row["tickets"],
+            "response_rate": _ratio(row["responded"], row["dispatched"]),
+            "resolution_rate": _ratio(row["confirmed"], row["answered"]),
+            "satisfaction_rate": _ratio(row["satisfied"], row["rated"]),
+            "on_time_rate": _ratio(row["on_time"], row["resolved"]),
+            "return_rate": _ratio(events.get("returned", 0), row["dispatched"]),
+            "reopen_rate": _ratio(events.get("reopened", 0), events.get("resolved", 0)),
+            "overdue": row["overdue"],
+            "median_handling_hours": round(statistics.median(spent), 2) if spent else None,
+            "counts": {k: row[k] for k in ("dispatched", "responded", "answered", "confirmed",
+                                           "rated", "satisfied", "resolved", "on_time")},
+        })  # fmt: skip
+    return {"formula_version": FORMULA_VERSION, "group_by": group_by, "groups": groups}
+
+
+def _names(session: Session, group_by: str) -> dict[Any, dict[str, str]]:
+    model = Category if group_by == "category" else Unit
+    return {row.id: {"code": row.code, "name": row.name}
+            for row in session.execute(select(model.id, model.code, model.name))}  # fmt: skip
+
+
+def _fold_to_streets(session, rows, counted, durations):  # type: ignore[no-untyped-def]
+    """Communities and grid cells count for the street they belong to."""
+    parents = dict(session.execute(select(Unit.id, Unit.parent_id)).all())
+    kinds = dict(session.execute(select(Unit.id, Unit.kind)).all())
+
+    def street(unit_id):  # type: ignore[no-untyped-def]
+        seen = set()
+        while unit_id is not None and unit_id not in seen and kinds.get(unit_id) != "street":
+            seen.add(unit_id)
+            unit_id = parents.get(unit_id)
+        return unit_id
+
+    folded_rows: dict[Any, dict[str, int]] = {}
+    for group, row in rows.items():
+        target = folded_rows.setdefault(street(group), dict.fromkeys(row, 0))
+        for name, value in row.items():
+            if name != "key":
+                target[name] += value or 0
+    folded_counts: dict[Any, dict[str, int]] = {}
+    for group, kinds_count in counted.items():
+        target = folded_counts.setdefault(street(group), {})
+        for kind, value in kinds_count.items():
+            target[kind] = target.get(kind, 0) + value
+    folded_durations: dict[Any, list[float]] = {}
+    for group, values in durations.items():
+        folded_durations.setdefault(street(group), []).extend(values)
+    return folded_rows, folded_counts, folded_durations
+
+
+def period(start: date, end: date, timezone: str) -> tuple[datetime, datetime]:
+    """Local dates (inclusive) → UTC instants [start, end + 1 day)."""
+    from datetime import UTC, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(timezone)
+    return (
+        datetime.combine(start, time.min, tzinfo=tz).astimezone(UTC),
+        datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz).astimezone(UTC),
+    )
