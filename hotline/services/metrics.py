@@ -43,7 +43,8 @@ def compute(
     if group_by == "category":
         key = Ticket.category_id
     elif group_by == "street":
-        key = Ticket.territorial_unit_id
+        # Communities and grid cells count for their street: map them in the query itself.
+        key = case(_street_of(session), value=Ticket.territorial_unit_id, else_=None)
     else:
         key = Ticket.lead_unit_id
     in_period = and_(Ticket.created_at >= start, Ticket.created_at < end)
@@ -98,20 +99,12 @@ def compute(
     for group, kind, count in session.execute(event_counts):
         counted.setdefault(group, {})[kind] = count
 
-    durations: dict[Any, list[float]] = {}
-    handled = select(key, Ticket.dispatched_at, Ticket.resolved_at).where(
-        in_period, Ticket.resolved_at.is_not(None), Ticket.dispatched_at.is_not(None)
-    )
-    for group, dispatched_at, resolved_at in session.execute(handled):
-        durations.setdefault(group, []).append((resolved_at - dispatched_at).total_seconds() / 3600)
-
+    durations = _durations(session, key, in_period)
     names = _names(session, group_by)
-    if group_by == "street":
-        rows, counted, durations = _fold_to_streets(session, rows, counted, durations)
     groups = []
     for group, row in sorted(rows.items(), key=lambda item: str(names.get(item[0], ""))):
         events = counted.get(group, {})
-        spent = durations.get(group, [])
+        spent = durations.get(group)
         groups.append({
             "key": names.get(group, {}).get("code") if group is not None else None,
             "name": names.get(group, {}).get("name") if group is not None else "（未分派）",
@@ -123,11 +116,34 @@ def compute(
             "return_rate": _ratio(events.get("returned", 0), row["dispatched"]),
             "reopen_rate": _ratio(events.get("reopened", 0), events.get("resolved", 0)),
             "overdue": row["overdue"],
-            "median_handling_hours": round(statistics.median(spent), 2) if spent else None,
+            "median_handling_hours": _median(spent),
             "counts": {k: row[k] for k in ("dispatched", "responded", "answered", "confirmed",
                                            "rated", "satisfied", "resolved", "on_time")},
         })  # fmt: skip
     return {"formula_version": FORMULA_VERSION, "group_by": group_by, "groups": groups}
+
+
+def _durations(session: Session, key: Any, in_period: Any) -> dict[Any, Any]:
+    """Handling hours per group: the median itself on PostgreSQL (percentile_cont, no rows
+    leave the database), else every duration (SQLite has no percentile function)."""
+    done = and_(in_period, Ticket.resolved_at.is_not(None), Ticket.dispatched_at.is_not(None))
+    if session.get_bind().dialect.name == "postgresql":
+        hours = func.extract("epoch", Ticket.resolved_at - Ticket.dispatched_at) / 3600
+        median = func.percentile_cont(0.5).within_group(hours)
+        return {group: float(value) for group, value in
+                session.execute(select(key, median).where(done).group_by(key))}  # fmt: skip
+    found: dict[Any, list[float]] = {}
+    for group, dispatched_at, resolved_at in session.execute(
+        select(key, Ticket.dispatched_at, Ticket.resolved_at).where(done)
+    ):
+        found.setdefault(group, []).append((resolved_at - dispatched_at).total_seconds() / 3600)
+    return found
+
+
+def _median(value: Any) -> float | None:
+    if value is None or value == []:
+        return None
+    return round(statistics.median(value) if isinstance(value, list) else value, 2)
 
 
 def _names(session: Session, group_by: str) -> dict[Any, dict[str, str]]:
@@ -136,33 +152,19 @@ def _names(session: Session, group_by: str) -> dict[Any, dict[str, str]]:
             for row in session.execute(select(model.id, model.code, model.name))}  # fmt: skip
 
 
-def _fold_to_streets(session, rows, counted, durations):  # type: ignore[no-untyped-def]
-    """Communities and grid cells count for the street they belong to."""
+def _street_of(session: Session) -> dict[int, int]:
+    """Every territorial unit → the street it lies in (streets map to themselves)."""
     parents = dict(session.execute(select(Unit.id, Unit.parent_id)).all())
     kinds = dict(session.execute(select(Unit.id, Unit.kind)).all())
-
-    def street(unit_id):  # type: ignore[no-untyped-def]
-        seen = set()
-        while unit_id is not None and unit_id not in seen and kinds.get(unit_id) != "street":
-            seen.add(unit_id)
-            unit_id = parents.get(unit_id)
-        return unit_id
-
-    folded_rows: dict[Any, dict[str, int]] = {}
-    for group, row in rows.items():
-        target = folded_rows.setdefault(street(group), dict.fromkeys(row, 0))
-        for name, value in row.items():
-            if name != "key":
-                target[name] += value or 0
-    folded_counts: dict[Any, dict[str, int]] = {}
-    for group, kinds_count in counted.items():
-        target = folded_counts.setdefault(street(group), {})
-        for kind, value in kinds_count.items():
-            target[kind] = target.get(kind, 0) + value
-    folded_durations: dict[Any, list[float]] = {}
-    for group, values in durations.items():
-        folded_durations.setdefault(street(group), []).extend(values)
-    return folded_rows, folded_counts, folded_durations
+    mapping = {}
+    for unit_id in parents:
+        current, seen = unit_id, set()
+        while current is not None and current not in seen and kinds.get(current) != "street":
+            seen.add(current)
+            current = parents.get(current)
+        if current is not None:
+            mapping[unit_id] = current
+    return mapping or {-1: -1}  # CASE needs at least one branch
 
 
 def period(start: date, end: date, timezone: str) -> tuple[datetime, datetime]:
