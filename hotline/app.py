@@ -27,6 +27,7 @@ from .services.calendar import CalendarCache
 from .services.routing import RouterCache
 from .web import bp as web_bp
 from .web import render_error_page
+from .web.staff import init_login
 
 log = logging.getLogger(__name__)
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         csrf.exempt(app.blueprints[name])  # token-authenticated, no cookies
     app.extensions["hotline.api"].register_blueprint(health_bp)
     app.register_blueprint(web_bp)
+    init_login(app)
     _limit_public_form(app, settings)
     if settings.proxy_count:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]

@@ -1,0 +1,67 @@
+"""Staff sign-in: sessions, lockout after repeated failures, safe redirects."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import update
+
+from hotline.models import User
+
+
+def login_form(client, username: str, password: str, next_url: str = ""):
+    page = client.get("/login").get_data(as_text=True)
+    import re
+
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    url = "/login" + (f"?next={next_url}" if next_url else "")
+    return client.post(url, data={"csrf_token": token, "username": username,
+                                  "password": password})  # fmt: skip
+
+
+def test_console_needs_a_session(client) -> None:
+    response = client.get("/console")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_sign_in_and_out(client) -> None:
+    response = login_form(client, "supervisor", "demo-supervisor-1")
+    assert response.status_code == 303 and response.headers["Location"].endswith("/console")
+    page = client.get("/console").get_data(as_text=True)
+    assert "创建办督查员" in page and "督办" in page
+    token = __import__("re").search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 303
+    assert client.get("/console").status_code == 302
+
+
+def test_wrong_password_counts_down_then_locks(client, db, clock) -> None:
+    try:
+        for remaining in (4, 3, 2, 1):
+            response = login_form(client, "operator", "wrong")
+            assert response.status_code == 401
+            assert f"还可尝试 {remaining} 次" in response.get_data(as_text=True)
+        assert "已锁定" in login_form(client, "operator", "wrong").get_data(as_text=True)
+        locked = login_form(client, "operator", "demo-operator-1")  # even the right one
+        assert locked.status_code == 401 and "锁定" in locked.get_data(as_text=True)
+        clock.now += timedelta(minutes=16)
+        assert login_form(client, "operator", "demo-operator-1").status_code == 303
+    finally:
+        with db.transaction() as session:
+            session.execute(update(User).values(failed_logins=0, locked_until=None))
+
+
+def test_unknown_user_gets_the_same_answer(client) -> None:
+    response = login_form(client, "nobody", "x")
+    assert response.status_code == 401 and "用户名或密码错误" in response.get_data(as_text=True)
+
+
+def test_next_must_stay_on_this_site(client) -> None:
+    response = login_form(client, "admin", "demo-admin-1", "https://evil.example/")
+    assert response.headers["Location"].endswith("/console")
+    response = login_form(client, "admin", "demo-admin-1", "/track/x")
+    assert response.headers["Location"].endswith("/track/x")
+
+
+def test_login_needs_csrf(client) -> None:
+    response = client.post("/login", data={"username": "admin", "password": "demo-admin-1"})
+    assert response.status_code == 400
