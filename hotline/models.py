@@ -338,3 +338,34 @@ class CalendarDay(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     working: Mapped[bool] = mapped_column(Boolean)
     note: Mapped[str | None] = mapped_column(String(100))
+
+
+class OutboxMessage(Base):
+    """A notification to send, written in the same transaction as the change that causes it.
+
+    The notifications workers read pending rows after commit and deliver them; the id is the
+    idempotency key given to providers. Redis only carries work: this table is the record.
+    """
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (Index("ix_outbox_messages_status_next_attempt_at", "status",
+                            "next_attempt_at"),)  # fmt: skip
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tickets.id", ondelete="CASCADE"), index=True
+    )
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("ticket_events.id"))
+    audience: Mapped[str] = mapped_column(String(20))  # resident, unit, supervisor
+    recipient: Mapped[str | None] = mapped_column(String(200))  # phone, unit code, ...
+    template: Mapped[str] = mapped_column(String(60))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    ticket: Mapped[Ticket | None] = relationship()
+    event: Mapped[TicketEvent | None] = relationship()

@@ -26,6 +26,7 @@ PG_URL = os.environ.get(
 )
 # Tables that tests fill; reference data (units, categories, users, tokens) stays seeded.
 VOLATILE_TABLES = (
+    "outbox_messages",
     "routing_corrections",
     "idempotency_keys",
     "attachments",

@@ -23,6 +23,7 @@ from .actors import RESIDENT, Actor
 from .events import new_event
 from .lifecycle import start_clock
 from .numbering import assign_number
+from .outbox import notifications_for
 from .routing import Compiled, apply_routing
 
 
@@ -116,7 +117,8 @@ def submit_ticket(
             start_clock(ticket, now, sla_clock)
     if routing is not None and ticket.territorial_unit_id:
         ticket.territorial_unit = routing.attach_unit(session, ticket.territorial_unit_id)
-    session.add_all([ticket, *events, *attachments])
+    messages = [m for e in events for m in notifications_for(ticket, e, now)]
+    session.add_all([ticket, *events, *attachments, *messages])
     session.flush()
     # Say what a new ticket does not have yet instead of letting the presenter lazy-load
     # empty relationships (and without making the flush track them).

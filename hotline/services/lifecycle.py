@@ -22,6 +22,7 @@ from ..errors import Conflict, Forbidden, ValidationFailed
 from ..models import Ticket, TicketEvent
 from .actors import Actor
 from .events import new_event, next_sequence
+from .outbox import notifications_for
 
 SATISFACTION = {"satisfied": "满意", "basic": "基本满意", "dissatisfied": "不满意"}
 
@@ -89,7 +90,7 @@ def perform(
         public=transition.public if outcome.public is None else outcome.public,
         body=outcome.body, data={"from": before, "to": ticket.status, **outcome.data},
     )  # fmt: skip
-    session.add(event)
+    session.add_all([event, *notifications_for(ticket, event, now)])
     session.flush()
     return event
 

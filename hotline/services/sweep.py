@@ -20,6 +20,7 @@ from ..models import Ticket
 from .actors import SYSTEM
 from .events import new_event, next_sequence
 from .lifecycle import Who, perform
+from .outbox import notifications_for
 
 HANDLED = (Status.DISPATCHED, Status.ACCEPTED, Status.IN_PROGRESS, Status.REOPENED)
 LEVEL_NAMES = {1: "催办", 2: "督办", 3: "通报"}
@@ -106,7 +107,8 @@ def _sweep_one(
     ticket.sla = {**sla, "warned": sorted(warned), "overdue": sorted(overdue)}
     sequence = next_sequence(session, ticket)
     for offset, (kind, body, data, public) in enumerate(events):
-        session.add(new_event(ticket, sequence + offset, kind, actor=SYSTEM, now=now,
-                              public=public, body=body, data=data))  # fmt: skip
+        event = new_event(ticket, sequence + offset, kind, actor=SYSTEM, now=now,
+                          public=public, body=body, data=data)  # fmt: skip
+        session.add_all([event, *notifications_for(ticket, event, now)])
     ticket.updated_at = now
     return True

@@ -190,3 +190,34 @@ def test_two_operators_dispatch_at_once_exactly_one_wins(app) -> None:
     for thread in threads:
         thread.join()
     assert sorted(results) == [200, 409]
+
+
+def test_transitions_write_their_outbox_rows_in_the_same_transaction(client, db) -> None:
+    from sqlalchemy import select
+
+    from hotline.models import OutboxMessage
+
+    ticket = create(client)
+    act(client, ticket, "accept", UNIT)
+    act(client, ticket, "feedback", UNIT, body="处理中")
+    other = create(client)
+    act(client, other, "return", UNIT, reason="不归我们管")
+    with db.transaction() as session:
+        rows = session.execute(
+            select(OutboxMessage.template, OutboxMessage.recipient, OutboxMessage.status)
+            .order_by(OutboxMessage.id)
+        ).all()  # fmt: skip
+    templates = [r.template for r in rows]
+    assert templates == [
+        "unit.dispatched",
+        "resident.accepted",
+        "resident.feedback",
+        "unit.dispatched",
+        "supervisor.returned",
+    ]
+    assert rows[1].recipient == "13812341234" and rows[0].recipient == "dept-cgj"
+    assert {r.status for r in rows} == {"pending"}
+    # an internal note notifies nobody
+    act(client, ticket, "note", OPERATOR, body="内部")
+    with db.transaction() as session:
+        assert len(session.scalars(select(OutboxMessage.id)).all()) == 5
