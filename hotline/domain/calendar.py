@@ -18,14 +18,19 @@ class WorkCalendar:
         """``overrides``: day → True (working) / False (day off), winning over the national
         schedule."""
         self.overrides = dict(overrides or {})
+        self._known: dict[date, bool] = {}  # the package validates its input slowly
 
     def is_workday(self, day: date) -> bool:
         if day in self.overrides:
             return self.overrides[day]
-        try:
-            return bool(chinese_calendar.is_workday(day))
-        except NotImplementedError:  # a year the package has no schedule for yet
-            return day.weekday() < 5
+        known = self._known.get(day)
+        if known is None:
+            try:
+                known = bool(chinese_calendar.is_workday(day))
+            except NotImplementedError:  # a year the package has no schedule for yet
+                known = day.weekday() < 5
+            self._known[day] = known
+        return known
 
     def knows(self, year: int) -> bool:
         """Whether the national schedule for ``year`` is known (else weekends only)."""
