@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -55,8 +56,6 @@ def db_revision(message: str) -> None:
 
 
 def _ensure_sqlite_dir(url: str) -> None:
-    from pathlib import Path
-
     if url.startswith("sqlite:///") and ":memory:" not in url:
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
 
@@ -131,7 +130,10 @@ def sla_sweep() -> None:
     database = Database(settings.database_url)
     with database.transaction() as session:
         clock = CalendarCache(timezone=settings.timezone).clock(session)
-        report = sweep(session, now=utc_now(), clock=clock)
+        report = sweep(
+            session, now=utc_now(), clock=clock,
+            unrated_after=timedelta(days=settings.unrated_close_days),
+        )  # fmt: skip
     database.dispose()
     click.echo(
         f"warned {report.warned}, overdue {report.overdue}, escalated {report.escalated}, "

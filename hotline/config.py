@@ -62,6 +62,8 @@ class Settings:
     proxy_count: int = 0  # reverse proxies in front that set X-Forwarded-For/-Proto/-Host
     # How often each process looks for a newly activated routing ruleset.
     ruleset_refresh_seconds: float = 5.0
+    # Resolved tickets the resident never rates are closed as unrated after this many days.
+    unrated_close_days: int = 7
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, base: Path | None = None) -> Settings:
@@ -95,6 +97,7 @@ class Settings:
             form_rate_limit=env.get("HOTLINE_FORM_RATE_LIMIT", "5/minute;30/hour"),
             proxy_count=_int(env, "HOTLINE_PROXY_COUNT", 0),
             ruleset_refresh_seconds=_int(env, "HOTLINE_RULESET_REFRESH_SECONDS", 5),
+            unrated_close_days=_int(env, "HOTLINE_UNRATED_CLOSE_DAYS", 7),
         )
 
 

@@ -61,6 +61,8 @@ def check_json_body() -> None:
     """
     if not request.path.startswith(API_PREFIX + "/") or request.method not in JSON_METHODS:
         return
+    if request.path.endswith("/attachments"):
+        return  # multipart photos; the whole-request limit (MAX_CONTENT_LENGTH) applies
     limit = hotline().settings.max_json_bytes
     if request.path.startswith(API_PREFIX + "/rulesets"):
         limit = RULESET_JSON_BYTES  # a learned ruleset carries its vocabulary

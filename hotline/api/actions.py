@@ -85,6 +85,11 @@ class ExtensionDecisionSchema(StrictSchema):
 class ResolveSchema(StrictSchema):
     version = _version()
     reply = _text(2000, "办理结果（市民可见）")
+    evidence = fields.List(
+        fields.Integer(strict=True), load_default=list,
+        validate=validate.Length(max=10, error="最多 10 张照片"),
+        metadata={"description": "先用 …/attachments 上传的照片 id，办结后市民可见"},
+    )  # fmt: skip
 
 
 class SuperviseSchema(StrictSchema):
@@ -173,6 +178,68 @@ for _action, (_schema, _summary) in SCHEMAS.items():
     blp.route(f"/<string:number>/actions/{_action.value}", endpoint=f"action_{_action.value}")(
         _make_view(_action, _schema, _summary)
     )
+
+
+class AttachmentOut(Schema):
+    id = fields.Integer()
+    content_type = fields.String()
+    size = fields.Integer()
+    width = fields.Integer()
+    height = fields.Integer()
+
+
+@blp.route("/<string:number>/attachments")
+class TicketAttachments(MethodView):
+    @blp.response(201, AttachmentOut(many=True))
+    @authenticated()
+    @blp.doc(
+        security=SECURITY,
+        requestBody={"content": {"multipart/form-data": {"schema": {
+            "type": "object",
+            "properties": {"photos": {"type": "array",
+                                      "items": {"type": "string", "format": "binary"}}},
+        }}}},
+    )  # fmt: skip
+    def post(self, number: str) -> list[dict[str, Any]]:
+        """上传照片（整改证据等）：JPEG/PNG/WebP；办结时在 evidence 中引用后市民可见"""
+        from flask import request
+
+        from ..errors import Forbidden, PayloadTooLarge, ValidationFailed
+        from ..models import Attachment
+        from ..photos import prepare_photo
+        from ..services.lifecycle import relation
+
+        app, session = hotline(), db_session()
+        ticket = lock_ticket(session, number, None)
+        who = _who()
+        if who.role is Role.UNIT and not relation(ticket, who):
+            raise Forbidden("只有承办本工单的单位可以上传照片")
+        files = [f for f in request.files.getlist("photos") if f and f.filename]
+        if not files:
+            raise ValidationFailed({"photos": ["请选择照片"]})
+        limit = app.settings.max_photos
+        if len(files) > limit:
+            raise PayloadTooLarge(f"每次最多上传 {limit} 张照片")
+        max_bytes = app.settings.max_photo_bytes
+        prepared = [prepare_photo(f.stream.read(max_bytes + 1), f.filename, max_bytes=max_bytes)
+                    for f in files]  # fmt: skip
+        stored: list[str] = []
+        try:
+            stored = [app.photos.save(photo) for photo in prepared]
+            rows = [
+                Attachment(ticket=ticket, stored_name=name, original_name=photo.original_name,
+                           content_type=photo.content_type, size=len(photo.content),
+                           width=photo.width, height=photo.height, sha256=photo.sha256,
+                           public=False, created_at=app.now())
+                for photo, name in zip(prepared, stored, strict=True)
+            ]  # fmt: skip
+            session.add_all(rows)
+            session.flush()
+        except BaseException:
+            app.photos.delete(stored)  # nothing half-saved
+            raise
+        return [{"id": a.id, "content_type": a.content_type, "size": a.size,
+                 "width": a.width, "height": a.height} for a in rows]  # fmt: skip
 
 
 class EventSchema(Schema):

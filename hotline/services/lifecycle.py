@@ -19,7 +19,7 @@ from ..domain.sla import MAX_EXTENSION, MAX_EXTENSIONS, RETURN_WINDOW, Clock, de
 from ..domain.states import Role, Status
 from ..domain.workflow import CO, EVENT_KIND, LEAD, Action, Party, Refused, check
 from ..errors import Conflict, Forbidden, ValidationFailed
-from ..models import Ticket, TicketEvent
+from ..models import Attachment, Ticket, TicketEvent
 from .actors import Actor
 from .events import new_event, next_sequence
 from .outbox import notifications_for
@@ -41,6 +41,7 @@ class Outcome:
     body: str | None
     data: dict[str, Any]
     public: bool | None = None  # None: as the table says
+    attachments: tuple[Attachment, ...] = ()  # evidence shown with this event
 
 
 def relation(ticket: Ticket, who: Who) -> frozenset[str]:
@@ -90,6 +91,8 @@ def perform(
         public=transition.public if outcome.public is None else outcome.public,
         body=outcome.body, data={"from": before, "to": ticket.status, **outcome.data},
     )  # fmt: skip
+    for attachment in outcome.attachments:
+        attachment.event = event
     session.add_all([event, *notifications_for(ticket, event, now)])
     session.flush()
     return event
@@ -216,9 +219,21 @@ def _resolve(session, ticket, payload, who, now, clock) -> Outcome:  # type: ign
     waiting = {u.code for u in ticket.co_units} - set(ticket.sla.get("co_reported", []))
     if waiting and not ticket.sla.get("co_units_waived"):
         raise Conflict("协办单位尚未全部报告办理情况，或请督办人员免除")
+    evidence = _evidence(ticket, payload.get("evidence") or [])
     ticket.resolved_at = now
     ticket.first_feedback_at = ticket.first_feedback_at or now
-    return Outcome(reply, {})
+    return Outcome(reply, {"evidence": [a.id for a in evidence]}, attachments=evidence)
+
+
+def _evidence(ticket: Ticket, ids: list[int]) -> tuple[Attachment, ...]:
+    """Photos uploaded to this ticket and not yet shown: they become public with the fix."""
+    available = {a.id: a for a in ticket.attachments if a.event_id is None and not a.public}
+    missing = [i for i in ids if i not in available]
+    if missing:
+        raise ValidationFailed({"evidence": [f"照片 {missing} 不属于本工单或已使用"]})
+    for attachment_id in ids:
+        available[attachment_id].public = True
+    return tuple(available[i] for i in dict.fromkeys(ids))
 
 
 def _supervise(session, ticket, payload, who, now, clock) -> Outcome:  # type: ignore[no-untyped-def]

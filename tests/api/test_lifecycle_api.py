@@ -221,3 +221,47 @@ def test_transitions_write_their_outbox_rows_in_the_same_transaction(client, db)
     act(client, ticket, "note", OPERATOR, body="内部")
     with db.transaction() as session:
         assert len(session.scalars(select(OutboxMessage.id)).all()) == 5
+
+
+def test_evidence_photos_become_public_with_the_fix(client, db) -> None:
+    import io
+
+    from tests.helpers import image_bytes
+
+    ticket = create(client)
+    act(client, ticket, "accept", UNIT)
+    upload = client.post(
+        f"/api/v1/tickets/{ticket['number']}/attachments",
+        data={"photos": [(io.BytesIO(image_bytes("JPEG")), "after.jpg")]},
+        headers=UNIT, content_type="multipart/form-data",
+    )  # fmt: skip
+    assert upload.status_code == 201, upload.json
+    photo_id = upload.json[0]["id"]
+    bad = client.post(
+        f"/api/v1/tickets/{ticket['number']}/attachments",
+        data={"photos": [(io.BytesIO(b"not an image"), "x.jpg")]},
+        headers=UNIT, content_type="multipart/form-data",
+    )  # fmt: skip
+    assert bad.status_code == 415
+    other_unit = client.post(
+        f"/api/v1/tickets/{ticket['number']}/attachments",
+        data={"photos": [(io.BytesIO(image_bytes()), "a.png")]},
+        headers=auth("hl_demo_admin"), content_type="multipart/form-data",
+    )  # fmt: skip
+    assert other_unit.status_code == 201  # admins may; units only on their own tickets
+    act(client, ticket, "waive_co_units", SUPERVISOR)
+    assert (
+        act(client, ticket, "resolve", UNIT, reply="已整改", evidence=[999999]).status_code == 422
+    )
+    assert (
+        act(client, ticket, "resolve", UNIT, reply="已整改", evidence=[photo_id]).status_code == 200
+    )
+    from sqlalchemy import select
+
+    from hotline.models import Attachment
+
+    with db.transaction() as session:
+        photo = session.get(Attachment, photo_id)
+        assert photo.public and photo.event_id is not None
+        unused = session.scalar(select(Attachment).where(Attachment.id != photo_id))
+        assert unused.public is False
