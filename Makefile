@@ -37,7 +37,7 @@ lint: venv
 # Unit tests need no database; everything that touches one runs on SQLite and on PostgreSQL.
 test: lint
 	HOTLINE_TEST_DATABASE=sqlite $(BIN)/pytest -q tests
-	HOTLINE_TEST_DATABASE=postgresql $(BIN)/pytest -q tests/integration tests/api
+	HOTLINE_TEST_DATABASE=postgresql $(BIN)/pytest -q tests/integration tests/api tests/jobs
 
 bench: venv
 	$(BIN)/python bench/routing.py

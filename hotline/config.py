@@ -64,6 +64,15 @@ class Settings:
     ruleset_refresh_seconds: float = 5.0
     # Resolved tickets the resident never rates are closed as unrated after this many days.
     unrated_close_days: int = 7
+    # Delivery of notifications (see notifications/): an HTTP SMS gateway and SMTP.
+    sms_gateway_url: str | None = None
+    sms_api_key: str = field(default="", repr=False)
+    sms_signature: str = "文明直通车"
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: str = field(default="", repr=False)
+    mail_from: str = "hotline@localhost"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, base: Path | None = None) -> Settings:
@@ -98,6 +107,14 @@ class Settings:
             proxy_count=_int(env, "HOTLINE_PROXY_COUNT", 0),
             ruleset_refresh_seconds=_int(env, "HOTLINE_RULESET_REFRESH_SECONDS", 5),
             unrated_close_days=_int(env, "HOTLINE_UNRATED_CLOSE_DAYS", 7),
+            sms_gateway_url=env.get("HOTLINE_SMS_GATEWAY_URL") or None,
+            sms_api_key=env.get("HOTLINE_SMS_API_KEY", ""),
+            sms_signature=env.get("HOTLINE_SMS_SIGNATURE", "文明直通车"),
+            smtp_host=env.get("HOTLINE_SMTP_HOST") or None,
+            smtp_port=_int(env, "HOTLINE_SMTP_PORT", 587),
+            smtp_user=env.get("HOTLINE_SMTP_USER") or None,
+            smtp_password=env.get("HOTLINE_SMTP_PASSWORD", ""),
+            mail_from=env.get("HOTLINE_MAIL_FROM", "hotline@localhost"),
         )
 
 

@@ -1,0 +1,87 @@
+"""Delivering outbox rows: ids in, idempotent, never two sends of a completed message.
+
+A delivery claims its row with a conditional UPDATE (pending → sending), sends outside any
+transaction, then records the outcome. A worker killed mid-send leaves the row "sending"
+with a lease; after the lease the drain hands it out again and it is re-sent with the same
+idempotency key (the outbox id), which providers and receivers use to drop the duplicate.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from hotline.config import Settings
+from hotline.db import Database
+from hotline.models import OutboxMessage
+
+from .channels import PermanentError, TransientError
+from .compose import compose
+
+BACKOFF = (10, 60, 300, 1800, 7200)  # seconds before attempts 2, 3, …; then it is dead
+LEASE = timedelta(minutes=5)
+
+
+@functools.cache
+def runtime() -> tuple[Settings, Database]:
+    """The worker process's settings and database (built on first use, never at import)."""
+    settings = Settings.from_env()
+    return settings, Database(settings.database_url)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def deliver(outbox_id: int, *, now: Callable[[], datetime] = utc_now,
+            context: tuple[Settings, Database] | None = None) -> str:  # fmt: skip
+    """Deliver one outbox row; returns what happened (for logs and tests)."""
+    settings, database = context or runtime()
+    moment = now()
+    with database.transaction() as session:
+        claimed = session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == outbox_id,
+                   OutboxMessage.status.in_(["pending", "queued"]))
+            .values(status="sending", attempts=OutboxMessage.attempts + 1,
+                    next_attempt_at=moment + LEASE)
+        ).rowcount  # fmt: skip
+        if not claimed:
+            return "skipped"  # sent, failed, or another worker has it
+        row = session.get(OutboxMessage, outbox_id)
+        try:
+            channel, message = compose(session, row, settings)
+        except PermanentError as exc:
+            _finish(session, row, "failed", str(exc), moment)
+            return "failed"
+        attempts = row.attempts
+    try:
+        channel.send(message)
+    except TransientError as exc:
+        with database.transaction() as session:
+            row = session.get(OutboxMessage, outbox_id)
+            if attempts > len(BACKOFF):
+                _finish(session, row, "dead", str(exc), now())
+                return "dead"
+            row.status, row.last_error = "pending", str(exc)[:1000]
+            row.next_attempt_at = now() + timedelta(seconds=BACKOFF[attempts - 1])
+        return "retry"
+    except PermanentError as exc:
+        with database.transaction() as session:
+            _finish(session, session.get(OutboxMessage, outbox_id), "failed", str(exc), now())
+        return "failed"
+    with database.transaction() as session:
+        _finish(session, session.get(OutboxMessage, outbox_id), "sent", None, now())
+    return "sent"
+
+
+def _finish(session: Session, row: OutboxMessage, status: str, error: str | None,
+            moment: datetime) -> None:  # fmt: skip
+    row.status = status
+    row.last_error = error[:1000] if error else None
+    if status == "sent":
+        row.sent_at = moment

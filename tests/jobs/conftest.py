@@ -1,0 +1,53 @@
+"""A scripted HTTP receiver on 127.0.0.1 standing in for SMS gateways and units' systems."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+
+class Receiver:
+    def __init__(self) -> None:
+        self.script: list[int] = []  # statuses to answer, then 200
+        self.requests: list[dict] = []
+        self.accepted_keys: set[str] = set()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def _handler(self):  # type: ignore[no-untyped-def]
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                status = receiver.script.pop(0) if receiver.script else 200
+                key = self.headers.get("Idempotency-Key", "")
+                receiver.requests.append({"status": status, "key": key,
+                                          "signature": self.headers.get("X-Hotline-Signature"),
+                                          "body": body})  # fmt: skip
+                if status == 200:
+                    receiver.accepted_keys.add(key)  # dedupes by the key, as real ones do
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(json.dumps({"ok": status == 200}).encode())
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        return Handler
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    server = Receiver()
+    yield server
+    server.close()
