@@ -78,7 +78,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     csrf = CSRFProtect(app)
     app.before_request(_assign_request_id)
     init_api(app)
-    for name in ("tickets", "actions", "rulesets"):
+    for name in ("tickets", "actions", "rulesets", "metrics", "outbox"):
         csrf.exempt(app.blueprints[name])  # token-authenticated, no cookies
     app.extensions["hotline.api"].register_blueprint(health_bp)
     app.register_blueprint(web_bp)

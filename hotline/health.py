@@ -40,9 +40,27 @@ def _check_redis(url: str) -> dict[str, Any]:
     try:
         client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
         client.ping()
+        # RQ keeps a queue as a Redis list; its length is the work waiting for workers.
+        depth = client.llen("rq:queue:notifications")
     except Exception as exc:
         return {"ok": False, "error": type(exc).__name__}
-    return {"ok": True, "ms": round((time.perf_counter() - started) * 1000, 1)}
+    return {"ok": True, "ms": round((time.perf_counter() - started) * 1000, 1),
+            "queue_depth": depth}  # fmt: skip
+
+
+def _outbox() -> dict[str, Any]:
+    """Messages waiting and failed. Failures do not make the service unready: admins see
+    them (GET /api/v1/outbox) and retry them."""
+    from .services.outbox import summary
+
+    try:
+        with hotline().db.transaction() as session:
+            counts = summary(session, failures=0)["counts"]
+    except Exception as exc:  # the database check above says why
+        return {"ok": True, "error": type(exc).__name__}
+    waiting = sum(counts.get(s, 0) for s in ("pending", "queued", "sending"))
+    return {"ok": True, "waiting": waiting,
+            "failed": counts.get("failed", 0) + counts.get("dead", 0)}  # fmt: skip
 
 
 @bp.get("/readyz")
@@ -60,5 +78,6 @@ def readyz() -> Any:
         checks["redis"] = _check_redis(settings.redis_url)
     else:
         checks["redis"] = {"ok": True, "mode": "inline (HOTLINE_REDIS_URL not set)"}
+    checks["outbox"] = _outbox()
     ready = all(check["ok"] for check in checks.values())
     return jsonify(status="ready" if ready else "unavailable", checks=checks), 200 if ready else 503

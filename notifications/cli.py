@@ -51,8 +51,9 @@ def outbox_status() -> None:
 @click.option("--id", "ids", type=int, multiple=True, help="Only these (default: all failed).")
 def outbox_retry(ids: tuple[int, ...]) -> None:
     """Send failed or dead messages again."""
+    from hotline.services.outbox import retry_failed
+
     from .jobs import runtime, utc_now
-    from .outbox import retry_failed
 
     _, database = runtime()
     with database.transaction() as session:

@@ -46,14 +46,6 @@ def drain(session: Session, *, now: datetime, limit: int = BATCH) -> list[int]:
     return ids
 
 
-def retry_failed(session: Session, *, now: datetime, ids: list[int] | None = None) -> int:
-    """An admin's retry of failed or dead rows: they become pending again."""
-    stmt = update(OutboxMessage).where(OutboxMessage.status.in_(["failed", "dead"]))
-    if ids:
-        stmt = stmt.where(OutboxMessage.id.in_(ids))
-    return session.execute(stmt.values(status="pending", next_attempt_at=now)).rowcount
-
-
 def flush(settings: Settings, database: Database, *, now: datetime | None = None) -> list[int]:
     """Drain due rows; enqueue them on Redis when configured, else deliver them here."""
     moment = now or utc_now()

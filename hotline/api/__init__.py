@@ -89,6 +89,7 @@ def check_json_body() -> None:
 def init_api(app: Flask) -> None:
     from .actions import blp as actions_blp
     from .metrics import blp as metrics_blp
+    from .outbox import blp as outbox_blp
     from .rulesets import blp as rulesets_blp
     from .tickets import blp as tickets_blp
 
@@ -118,6 +119,7 @@ def init_api(app: Flask) -> None:
     api.register_blueprint(tickets_blp)
     api.register_blueprint(actions_blp)
     api.register_blueprint(metrics_blp)
+    api.register_blueprint(outbox_blp)
     api.register_blueprint(rulesets_blp)
     app.register_blueprint(_swagger_assets())
     app.before_request(check_json_body)

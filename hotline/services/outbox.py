@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
 from ..models import OutboxMessage, Ticket, TicketEvent
 
 # event kind → audiences. The resident hears about progress on their own complaint; units
@@ -39,3 +42,31 @@ def notifications_for(ticket: Ticket, event: TicketEvent, now: datetime) -> list
     if kind in SUPERVISOR_EVENTS:
         row("supervisor", None, f"supervisor.{kind}")
     return rows
+
+
+def retry_failed(session: Session, *, now: datetime, ids: list[int] | None = None) -> int:
+    """An admin's retry of failed or dead rows: they become pending again."""
+    stmt = update(OutboxMessage).where(OutboxMessage.status.in_(["failed", "dead"]))
+    if ids:
+        stmt = stmt.where(OutboxMessage.id.in_(ids))
+    return session.execute(stmt.values(status="pending", next_attempt_at=now)).rowcount
+
+
+def summary(session: Session, *, failures: int = 20) -> dict[str, Any]:
+    """Counts per status and the latest failures with their reasons (for admins, /readyz)."""
+    by_status = select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+    counts = {status: count for status, count in session.execute(by_status)}
+    latest = session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.status.in_(["failed", "dead"]))
+        .order_by(OutboxMessage.id.desc())
+        .limit(failures)
+    )
+    return {
+        "counts": counts,
+        "failures": [
+            {"id": m.id, "template": m.template, "recipient": m.recipient,
+             "attempts": m.attempts, "error": m.last_error, "status": m.status}
+            for m in latest
+        ],
+    }  # fmt: skip

@@ -10,8 +10,9 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from hotline.models import OutboxMessage, Unit
+from hotline.services.outbox import retry_failed
 from notifications.jobs import deliver
-from notifications.outbox import flush, retry_failed
+from notifications.outbox import flush
 from tests.helpers import VALID, auth
 
 
@@ -134,3 +135,20 @@ def test_redis_down_intake_still_succeeds_and_delivery_catches_up(
         assert set(session.scalars(select(OutboxMessage.status))) == {"sent"}
     assert len(receiver.accepted_keys) == 1  # the SMS; the unit notice went to the console
     assert flush(up, db) == []  # nothing left, nothing sent twice
+
+
+def test_admins_see_failures_and_retry_them(client, db, settings, clock, receiver) -> None:
+    sms = replace(settings, sms_gateway_url=receiver.url)
+    accepted_ticket(client)
+    receiver.script = [400]
+    flush(sms, db, now=clock.now)
+    admin = auth("hl_demo_admin")
+    body = client.get("/api/v1/outbox", headers=admin).json
+    assert body["counts"]["failed"] == 1 and "400" in body["failures"][0]["error"]
+    assert client.get("/api/v1/outbox", headers=auth()).status_code == 403
+    ready = client.get("/readyz").json["checks"]["outbox"]
+    assert ready["failed"] == 1
+    retried = client.post("/api/v1/outbox/retry", json={}, headers=admin).json
+    assert retried == {"retried": 1}
+    flush(sms, db, now=clock.now)
+    assert client.get("/api/v1/outbox", headers=admin).json["counts"].get("failed", 0) == 0

@@ -1,0 +1,56 @@
+"""``/api/v1/outbox``: what notifications wait, what failed and why; retry failed ones."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from ..domain.states import Role
+from ..extensions import hotline
+from ..schemas import StrictSchema
+from ..services.outbox import retry_failed, summary
+from .auth import authenticated, db_session
+
+blp = Blueprint("outbox", __name__, url_prefix="/api/v1/outbox",
+                description="通知发送情况（管理员）")  # fmt: skip
+
+
+class OutboxSummarySchema(Schema):
+    counts = fields.Dict(
+        metadata={"description": "各状态的条数：pending、queued、sending、sent、failed、dead"}
+    )
+    failures = fields.List(fields.Dict(), metadata={"description": "最近的失败及原因"})
+
+
+class RetrySchema(StrictSchema):
+    ids = fields.List(fields.Integer(strict=True), load_default=list,
+                      validate=validate.Length(max=1000))  # fmt: skip
+
+
+class RetryResultSchema(Schema):
+    retried = fields.Integer()
+
+
+@blp.route("")
+class Outbox(MethodView):
+    @blp.response(200, OutboxSummarySchema)
+    @authenticated(Role.ADMIN)
+    @blp.doc(security=[{"bearerAuth": []}])
+    def get(self) -> dict[str, Any]:
+        """各状态的通知数量与最近的失败原因"""
+        return summary(db_session())
+
+
+@blp.route("/retry")
+class OutboxRetry(MethodView):
+    @blp.response(200, RetryResultSchema)
+    @authenticated(Role.ADMIN)
+    @blp.arguments(RetrySchema())
+    @blp.doc(security=[{"bearerAuth": []}])
+    def post(self, args: dict[str, Any]) -> dict[str, int]:
+        """重新发送失败的通知（不指定 ids 则全部重发）"""
+        count = retry_failed(db_session(), now=hotline().now(), ids=args["ids"] or None)
+        return {"retried": count}
