@@ -73,6 +73,9 @@ class Settings:
     smtp_user: str | None = None
     smtp_password: str = field(default="", repr=False)
     mail_from: str = "hotline@localhost"
+    # Non-urgent SMS to residents wait for the morning: local hours [start, end).
+    sms_quiet_start: int = 22
+    sms_quiet_end: int = 8
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, base: Path | None = None) -> Settings:
@@ -115,6 +118,8 @@ class Settings:
             smtp_user=env.get("HOTLINE_SMTP_USER") or None,
             smtp_password=env.get("HOTLINE_SMTP_PASSWORD", ""),
             mail_from=env.get("HOTLINE_MAIL_FROM", "hotline@localhost"),
+            sms_quiet_start=_int(env, "HOTLINE_SMS_QUIET_START", 22),
+            sms_quiet_end=_int(env, "HOTLINE_SMS_QUIET_END", 8),
         )
 
 

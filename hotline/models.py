@@ -117,6 +117,7 @@ class Ticket(Base):
     reporter_phone: Mapped[str | None] = mapped_column(String(20))
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_contact: Mapped[bool] = mapped_column(Boolean, default=False)
+    sms_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)  # no SMS to the resident
     category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"), index=True)
     lead_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
     status: Mapped[str] = mapped_column(String(20), default=Status.REPORTED.value)

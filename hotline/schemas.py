@@ -111,6 +111,7 @@ class TicketSubmissionSchema(StrictSchema):
     )
     anonymous = _bool(load_default=False)
     consent_contact = _bool(load_default=False, metadata={"description": "同意承办单位联系本人"})
+    sms_opt_out = _bool(load_default=False, metadata={"description": "不接收短信通知"})
 
     @pre_load
     def _blank_is_missing(self, data: Any, **_: Any) -> Any:

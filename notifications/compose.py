@@ -11,7 +11,7 @@ from hotline.config import Settings
 from hotline.domain.tracking import tracking_token
 from hotline.models import OutboxMessage, Ticket, Unit
 
-from .channels import Channel, Message, PermanentError
+from .channels import Channel, Message, PermanentError, Suppressed
 from .channels.console import ConsoleChannel
 from .channels.email import SmtpChannel
 from .channels.sms import HttpSmsGateway
@@ -64,12 +64,15 @@ def compose(session: Session, row: OutboxMessage, settings: Settings) -> tuple[C
     }
     key = str(row.id)
     if row.audience == "resident":
+        if ticket.sms_opt_out:
+            raise Suppressed("市民选择不接收短信")
         text = RESIDENT.get(kind, "工单{number}有更新：{link}").format(**values)
         channel: Channel = (
             HttpSmsGateway(settings.sms_gateway_url, settings.sms_api_key, settings.sms_signature)
             if settings.sms_gateway_url else ConsoleChannel()
         )  # fmt: skip
-        return channel, Message(key, row.recipient or "", text, data={"number": ticket.number})
+        data = {"number": ticket.number, "urgent": ticket.priority != "normal"}
+        return channel, Message(key, row.recipient or "", text, data=data)
     text = STAFF.get(kind, "工单{number}（{category}）有更新。").format(**values)
     data = {"number": ticket.number, "event": kind, "status": ticket.status}
     if row.audience == "unit":

@@ -19,7 +19,7 @@ from hotline.config import Settings
 from hotline.db import Database
 from hotline.models import OutboxMessage
 
-from .channels import PermanentError, TransientError
+from .channels import PermanentError, Suppressed, TransientError
 from .compose import compose
 
 BACKOFF = (10, 60, 300, 1800, 7200)  # seconds before attempts 2, 3, …; then it is dead
@@ -58,6 +58,14 @@ def deliver(outbox_id: int, *, now: Callable[[], datetime] = utc_now,
         except PermanentError as exc:
             _finish(session, row, "failed", str(exc), moment)
             return "failed"
+        except Suppressed as exc:
+            _finish(session, row, "skipped", str(exc), moment)
+            return "skipped"
+        wake = quiet_until(moment, settings) if channel.name == "sms" else None
+        if wake is not None and not message.data.get("urgent"):
+            # Night: the SMS waits for the morning; waiting is not an attempt.
+            row.status, row.next_attempt_at, row.attempts = "pending", wake, row.attempts - 1
+            return "deferred"
         attempts = row.attempts
     try:
         channel.send(message)
@@ -77,6 +85,21 @@ def deliver(outbox_id: int, *, now: Callable[[], datetime] = utc_now,
     with database.transaction() as session:
         _finish(session, session.get(OutboxMessage, outbox_id), "sent", None, now())
     return "sent"
+
+
+def quiet_until(moment: datetime, settings: Settings) -> datetime | None:
+    """The end of the quiet hours if ``moment`` falls inside them, else None."""
+    from zoneinfo import ZoneInfo
+
+    local = moment.astimezone(ZoneInfo(settings.timezone))
+    start, end = settings.sms_quiet_start, settings.sms_quiet_end
+    inside = (local.hour >= start or local.hour < end) if start > end else start <= local.hour < end
+    if not inside:
+        return None
+    wake = local.replace(hour=end, minute=0, second=0, microsecond=0)
+    if wake <= local:
+        wake += timedelta(days=1)
+    return wake.astimezone(UTC)
 
 
 def _finish(session: Session, row: OutboxMessage, status: str, error: str | None,

@@ -70,6 +70,7 @@ def submit_ticket(
         reporter_phone=data.get("reporter_phone"),
         anonymous=anonymous,
         consent_contact=bool(data.get("consent_contact")),
+        sms_opt_out=bool(data.get("sms_opt_out")),
         category=category,
         status=Status.REPORTED.value,
         priority=priority,

@@ -17,6 +17,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('tickets', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('sms_opt_out', sa.Boolean(), nullable=False, server_default=sa.false()))
     with op.batch_alter_table('units', schema=None) as batch_op:
         batch_op.add_column(sa.Column('webhook_url', sa.String(length=500), nullable=True))
         batch_op.add_column(sa.Column('webhook_secret', sa.String(length=100), nullable=True))
@@ -24,6 +26,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('tickets', schema=None) as batch_op:
+        batch_op.drop_column('sms_opt_out')
     with op.batch_alter_table('units', schema=None) as batch_op:
         batch_op.drop_column('webhook_secret')
         batch_op.drop_column('webhook_url')

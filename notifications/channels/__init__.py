@@ -15,6 +15,10 @@ class PermanentError(Exception):
     """Retrying will not help: 4xx, invalid number or address."""
 
 
+class Suppressed(Exception):
+    """Not to be sent at all (the resident opted out)."""
+
+
 @dataclass(frozen=True)
 class Message:
     """A composed notification. ``key`` is the outbox id, sent as the idempotency key."""

@@ -152,3 +152,28 @@ def test_admins_see_failures_and_retry_them(client, db, settings, clock, receive
     assert retried == {"retried": 1}
     flush(sms, db, now=clock.now)
     assert client.get("/api/v1/outbox", headers=admin).json["counts"].get("failed", 0) == 0
+
+
+def test_opted_out_residents_get_no_sms(client, db, settings, receiver) -> None:
+    sms = replace(settings, sms_gateway_url=receiver.url)
+    ticket = client.post("/api/v1/tickets", json={**VALID, "sms_opt_out": True},
+                         headers=auth()).json  # fmt: skip
+    client.post(f"/api/v1/tickets/{ticket['number']}/actions/accept",
+                json={"version": ticket["version"]}, headers=auth("hl_demo_unit"))  # fmt: skip
+    flush(sms, db)
+    (row,) = rows(db, "resident.accepted")
+    assert row.status == "skipped" and not [r for r in receiver.requests if r["key"] == str(row.id)]
+
+
+def test_sms_waits_for_the_morning(client, db, settings, clock, receiver) -> None:
+    from datetime import UTC, datetime
+
+    sms = replace(settings, sms_gateway_url=receiver.url)
+    accepted_ticket(client)
+    night = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)  # 23:00 in Shanghai
+    flush(sms, db, now=night)
+    (row,) = rows(db, "resident.accepted")
+    assert row.status == "pending" and row.attempts == 0
+    assert row.next_attempt_at == datetime(2026, 11, 22, 0, 0, tzinfo=UTC)  # 08:00 local
+    flush(sms, db, now=datetime(2026, 11, 22, 0, 1, tzinfo=UTC))
+    assert rows(db, "resident.accepted")[0].status == "sent"
