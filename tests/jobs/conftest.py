@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -12,6 +13,7 @@ import pytest
 class Receiver:
     def __init__(self) -> None:
         self.script: list[int] = []  # statuses to answer, then 200
+        self.delays: list[float] = []  # seconds to wait before answering, per request
         self.requests: list[dict] = []
         self.accepted_keys: set[str] = set()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -26,15 +28,20 @@ class Receiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 status = receiver.script.pop(0) if receiver.script else 200
                 key = self.headers.get("Idempotency-Key", "")
+                if status == 200:
+                    receiver.accepted_keys.add(key)  # taken before answering, as real ones do
                 receiver.requests.append({"status": status, "key": key,
                                           "signature": self.headers.get("X-Hotline-Signature"),
                                           "body": body})  # fmt: skip
-                if status == 200:
-                    receiver.accepted_keys.add(key)  # dedupes by the key, as real ones do
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.end_headers()
-                self.wfile.write(json.dumps({"ok": status == 200}).encode())
+                if receiver.delays:
+                    time.sleep(receiver.delays.pop(0))
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.end_headers()
+                    self.wfile.write(json.dumps({"ok": status == 200}).encode())
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the sender died while we took our time
 
             def log_message(self, *args: object) -> None:
                 pass
