@@ -42,6 +42,7 @@ test: lint
 bench: venv
 	$(BIN)/python bench/routing.py
 	$(BIN)/python bench/intake.py
+	$(BIN)/python bench/metrics.py
 
 clean:
 	rm -rf $(VENV) var/test-* .ruff_cache
