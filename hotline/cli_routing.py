@@ -51,6 +51,20 @@ def _rows(path: Path, text: str, label: str | None) -> tuple[list[str], list[str
     return texts, labels
 
 
+def _ruleset_file(file: Path) -> dict[str, Any]:
+    """A YAML or CSV ruleset file read (any encoding offices use) and checked for syntax."""
+    from routing.rules import RulesetError
+
+    from .importers.tables import TableError, decode
+    from .services.routing import parse_ruleset_text
+
+    fmt = "csv" if file.suffix.lower() == ".csv" else "yaml"
+    try:
+        return parse_ruleset_text(decode(file.read_bytes()), fmt)
+    except (RulesetError, TableError) as exc:
+        raise click.ClickException(f"{file}：\n{exc}") from exc
+
+
 @click.group("routing")
 def routing_group() -> None:
     """Routing rulesets: list, import, export, activate, learn, evaluate, classify, explain."""
@@ -112,19 +126,12 @@ def export_ruleset(ref: str | None, fmt: str, out: Path | None) -> None:
 @click.option("--activate", is_flag=True, help="Activate it at once.")
 def import_ruleset(file: Path, name: str | None, activate: bool) -> None:
     """Import a YAML or CSV ruleset as a new draft version (all or nothing)."""
-    from routing.rules import RulesetError
-
     from .errors import HotlineError
-    from .importers.tables import TableError, decode
     from .services.actors import SYSTEM
     from .services.routing import activate as activate_ruleset
-    from .services.routing import create_ruleset, parse_ruleset_text
+    from .services.routing import create_ruleset
 
-    fmt = "csv" if file.suffix.lower() == ".csv" else "yaml"
-    try:
-        data = parse_ruleset_text(decode(file.read_bytes()), fmt)
-    except (RulesetError, TableError) as exc:
-        raise click.ClickException(f"{file}：\n{exc}") from exc
+    data = _ruleset_file(file)
     database = _database()
     try:
         with database.transaction() as session:
@@ -144,17 +151,10 @@ def import_ruleset(file: Path, name: str | None, activate: bool) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def update_ruleset(ref: str, file: Path) -> None:
     """Replace the content of draft REF with a YAML or CSV file (all or nothing)."""
-    from routing.rules import RulesetError
-
     from .errors import HotlineError
-    from .importers.tables import TableError, decode
-    from .services.routing import find_ruleset, parse_ruleset_text, update_draft
+    from .services.routing import find_ruleset, update_draft
 
-    fmt = "csv" if file.suffix.lower() == ".csv" else "yaml"
-    try:
-        data = parse_ruleset_text(decode(file.read_bytes()), fmt)
-    except (RulesetError, TableError) as exc:
-        raise click.ClickException(f"{file}：\n{exc}") from exc
+    data = _ruleset_file(file)
     database = _database()
     try:
         with database.transaction() as session:

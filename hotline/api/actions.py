@@ -13,7 +13,14 @@ from ..domain.states import Role
 from ..domain.workflow import Action
 from ..extensions import hotline
 from ..presenters import ticket_for_staff
-from ..schemas import DispatchSchema, StrictSchema, Text, TicketSchema, _messages
+from ..schemas import (
+    AttachmentSchema,
+    DispatchSchema,
+    StrictSchema,
+    Text,
+    TicketSchema,
+    _messages,
+)
 from ..services.dispatch import lock_ticket
 from ..services.lifecycle import Who, perform
 from ..services.queries import get_ticket_for, visible_unit_ids
@@ -180,17 +187,9 @@ for _action, (_schema, _summary) in SCHEMAS.items():
     )
 
 
-class AttachmentOut(Schema):
-    id = fields.Integer()
-    content_type = fields.String()
-    size = fields.Integer()
-    width = fields.Integer()
-    height = fields.Integer()
-
-
 @blp.route("/<string:number>/attachments")
 class TicketAttachments(MethodView):
-    @blp.response(201, AttachmentOut(many=True))
+    @blp.response(201, AttachmentSchema(many=True))
     @authenticated()
     @blp.doc(
         security=SECURITY,
