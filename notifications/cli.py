@@ -62,22 +62,31 @@ def outbox_retry(ids: tuple[int, ...]) -> None:
 
 
 @main.command()
-def worker() -> None:
-    """An RQ worker on the notifications queue (needs HOTLINE_REDIS_URL)."""
+@click.option("--fork", is_flag=True, help="Run each job in a forked child (RQ's default).")
+def worker(fork: bool) -> None:
+    """An RQ worker on the notifications queue (needs HOTLINE_REDIS_URL).
+
+    By default jobs run in the worker process itself, which keeps its database pool and
+    loaded mappers across jobs (a fork per job reconnects every time); a crashed worker
+    loses nothing, as its claimed rows come back after their lease.
+    """
     from redis import Redis
-    from rq import Queue, Worker
+    from rq import Queue, SimpleWorker, Worker
     from rq.serializers import JSONSerializer
+    from sqlalchemy.orm import configure_mappers
 
     from .jobs import runtime
     from .outbox import QUEUE
 
-    settings, _ = runtime()
+    settings, _ = runtime()  # settings and engine built before any job (or fork)
+    configure_mappers()
     if not settings.redis_url:
         raise click.ClickException("HOTLINE_REDIS_URL is not set; without Redis, delivery runs "
                                    "inside the web process")  # fmt: skip
     connection = Redis.from_url(settings.redis_url)
     queue = Queue(QUEUE, connection=connection, serializer=JSONSerializer)
-    Worker([queue], connection=connection, serializer=JSONSerializer).work()
+    worker_class = Worker if fork else SimpleWorker
+    worker_class([queue], connection=connection, serializer=JSONSerializer).work()
 
 
 @main.command()
