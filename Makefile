@@ -43,6 +43,7 @@ bench: venv
 	$(BIN)/python bench/routing.py
 	$(BIN)/python bench/intake.py
 	$(BIN)/python bench/metrics.py
+	$(BIN)/python bench/outbox.py
 
 clean:
 	rm -rf $(VENV) var/test-* .ruff_cache
