@@ -21,9 +21,8 @@ from ..schemas import (
     TicketSchema,
     _messages,
 )
-from ..services.dispatch import lock_ticket
 from ..services.lifecycle import Who, perform
-from ..services.queries import get_ticket_for, visible_unit_ids
+from ..services.queries import get_ticket_for, lock_ticket, visible_unit_ids
 from .auth import authenticated, db_session, principal
 
 blp = Blueprint(

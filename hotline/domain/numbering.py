@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
-
-NUMBER_RE = re.compile(r"^([A-Z]{1,4})(\d{8})-(\d{4,})$")
 
 
 def local_day(now: datetime, timezone: str) -> date:
@@ -20,7 +17,3 @@ def format_number(prefix: str, day: date, sequence: int) -> str:
     if sequence < 1:
         raise ValueError("sequence starts at 1")
     return f"{prefix}{day:%Y%m%d}-{sequence:04d}"
-
-
-def is_ticket_number(text: str) -> bool:
-    return bool(NUMBER_RE.match(text))

@@ -49,8 +49,6 @@ PUBLIC_STATUS_LABELS: dict[Status, str] = {
     Status.MERGED: "已与相同问题合并办理",
 }
 
-OPEN_STATUSES = frozenset(Status) - {Status.CLOSED, Status.REJECTED, Status.MERGED}
-
 
 class Priority(StrEnum):
     NORMAL = "normal"
@@ -58,26 +56,11 @@ class Priority(StrEnum):
     EMERGENCY = "emergency"
 
 
-PRIORITY_LABELS: dict[Priority, str] = {
-    Priority.NORMAL: "一般",
-    Priority.URGENT: "紧急",
-    Priority.EMERGENCY: "特急",
-}
-
-
 class Channel(StrEnum):
     WEB = "web"
     API = "api"
     CALL_CENTRE = "call_centre"
     OPEN311 = "open311"
-
-
-CHANNEL_LABELS: dict[Channel, str] = {
-    Channel.WEB: "网页",
-    Channel.API: "接口",
-    Channel.CALL_CENTRE: "12345热线",
-    Channel.OPEN311: "Open311",
-}
 
 
 class Role(StrEnum):

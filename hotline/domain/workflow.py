@@ -109,9 +109,6 @@ EVENT_KIND: dict[Action, str] = {
     Action.CLOSE_UNRATED: "closed_unrated",
 }  # fmt: skip
 
-# Closed tickets are read-only, except for supervisors' notes.
-SUPERVISOR_NOTE_ON_FINAL = True
-
 
 class Refused(Exception):
     """The action is not allowed; ``status`` 403 (who) or 409 (when), message in Chinese."""
@@ -130,10 +127,8 @@ def check(
     ``relation`` says how a unit user's unit stands to the ticket (lead, co, or neither).
     """
     transition = TABLE[action]
-    note_on_final = (
-        action is Action.NOTE and status in FINAL and actor is Role.SUPERVISOR
-        and SUPERVISOR_NOTE_ON_FINAL
-    )  # fmt: skip
+    # Closed tickets are read-only, except for supervisors' notes.
+    note_on_final = action is Action.NOTE and status in FINAL and actor is Role.SUPERVISOR
     if actor not in transition.actors:
         raise Refused(403, "您的角色不能执行此操作")
     if actor is Role.UNIT and not (transition.unit_relation & relation):

@@ -8,21 +8,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..errors import Conflict, ValidationFailed
+from ..errors import ValidationFailed
 from ..models import Category, RoutingCorrection, Ticket, Unit
 from .actors import Actor
-from .queries import get_ticket_for
-
-
-def lock_ticket(session: Session, number: str, version: int | None) -> Ticket:
-    """The ticket, row-locked where the database can, at the version the caller last saw."""
-    ticket = get_ticket_for(session, number, None, lock=True)
-    if version is not None and ticket.version != version:
-        raise Conflict(
-            f"工单已被他人修改（当前版本 {ticket.version}），请刷新后重试",
-            extra={"current_version": ticket.version},
-        )
-    return ticket
 
 
 def assign_units(

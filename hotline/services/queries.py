@@ -11,7 +11,7 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from ..domain.states import Role, Status
-from ..errors import NotFound, ValidationFailed
+from ..errors import Conflict, NotFound, ValidationFailed
 from ..models import Category, Ticket, Unit, ticket_co_units
 
 
@@ -59,6 +59,17 @@ def get_ticket_for(
     ticket = session.scalar(stmt.options(*_load_options()))
     if ticket is None:
         raise NotFound(f"未找到工单 {number}")
+    return ticket
+
+
+def lock_ticket(session: Session, number: str, version: int | None) -> Ticket:
+    """The ticket, row-locked where the database can, at the version the caller last saw."""
+    ticket = get_ticket_for(session, number, None, lock=True)
+    if version is not None and ticket.version != version:
+        raise Conflict(
+            f"工单已被他人修改（当前版本 {ticket.version}），请刷新后重试",
+            extra={"current_version": ticket.version},
+        )
     return ticket
 
 

@@ -23,9 +23,9 @@ from ..models import Attachment, Category, Ticket, TicketEvent
 from ..photos import PreparedPhoto, prepare_photo
 from ..schemas import TicketSubmissionSchema
 from ..services.actors import RESIDENT
-from ..services.dispatch import lock_ticket
 from ..services.intake import submit_ticket
 from ..services.lifecycle import SATISFACTION, Who, perform
+from ..services.queries import lock_ticket
 from . import bp, render_error_page
 
 FORM_FIELDS = (

@@ -2,7 +2,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from hotline.domain.numbering import format_number, is_ticket_number, local_day
+from hotline.domain.numbering import format_number, local_day
 
 
 def test_format_pads_to_four_digits() -> None:
@@ -31,18 +31,3 @@ def test_local_day_follows_shanghai_midnight() -> None:
 def test_local_day_refuses_naive_time() -> None:
     with pytest.raises(ValueError):
         local_day(datetime(2026, 11, 21, 8, 0), "Asia/Shanghai")
-
-
-@pytest.mark.parametrize(
-    ("text", "ok"),
-    [
-        ("WM20261121-0007", True),
-        ("WM20261121-12345", True),
-        ("WM2026112-0007", False),
-        ("wm20261121-0007", False),
-        ("WM20261121-07", False),
-        ("", False),
-    ],
-)
-def test_is_ticket_number(text: str, ok: bool) -> None:
-    assert is_ticket_number(text) is ok

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from routing.rules import RulesetError, dump_csv, dump_yaml, load_csv, load_yaml
-from tests.unit.routing.conftest import RULESET_YAML, UNITS
+from tests.unit.routing.conftest import UNITS
 
 
 def problems(text: str, loader=load_yaml) -> list[tuple[int | None, str]]:
@@ -82,7 +82,3 @@ def test_default_ruleset_file_is_valid() -> None:
     assert all(rule.keywords for rule in ruleset.rules)
     assert any(w < 0 for rule in ruleset.rules for w in rule.keywords.values())
     assert len(ruleset.places) >= 20
-
-
-def test_fixture_yaml_is_what_the_tests_use(ruleset) -> None:
-    assert ruleset.name == "测试规则" and "测试规则" in RULESET_YAML
