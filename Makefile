@@ -27,6 +27,9 @@ run: venv
 	$(BIN)/hotline db upgrade
 	$(BIN)/hotline seed --demo
 	@echo "serving on http://$(HOST):$(PORT)  (API docs: http://$(HOST):$(PORT)/api/v1/docs)"
+	@# The scheduler (SLA sweep every minute, outbox re-drain) runs beside the web server
+	@# and stops with it.
+	$(BIN)/hotline scheduler & scheduler=$$!; trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --preload \
 		--access-logfile - wsgi:app
 

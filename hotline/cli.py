@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -123,17 +122,13 @@ def sla_sweep() -> None:
     """Warn at 75% of the time, mark overdue, escalate, close unrated. Safe to run again."""
     from .db import Database
     from .extensions import utc_now
-    from .services.calendar import CalendarCache
-    from .services.sweep import sweep
+    from .services.sweep import sweep_now
 
     settings = Settings.from_env()
     database = Database(settings.database_url)
     with database.transaction() as session:
-        clock = CalendarCache(timezone=settings.timezone).clock(session)
-        report = sweep(
-            session, now=utc_now(), clock=clock,
-            unrated_after=timedelta(days=settings.unrated_close_days),
-        )  # fmt: skip
+        report = sweep_now(session, now=utc_now(), timezone=settings.timezone,
+                           unrated_days=settings.unrated_close_days)  # fmt: skip
     database.dispose()
     click.echo(
         f"warned {report.warned}, overdue {report.overdue}, escalated {report.escalated}, "

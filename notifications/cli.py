@@ -3,8 +3,6 @@ and ``outbox`` maintenance. (The hotline package itself never imports notificati
 
 from __future__ import annotations
 
-import time
-
 import click
 
 from hotline.cli import main
@@ -64,7 +62,7 @@ def outbox_retry(ids: tuple[int, ...]) -> None:
 @main.command()
 @click.option("--fork", is_flag=True, help="Run each job in a forked child (RQ's default).")
 def worker(fork: bool) -> None:
-    """An RQ worker on the notifications queue (needs HOTLINE_REDIS_URL).
+    """An RQ worker on the periodic and notifications queues (needs HOTLINE_REDIS_URL).
 
     By default jobs run in the worker process itself, which keeps its database pool and
     loaded mappers across jobs (a fork per job reconnects every time); a crashed worker
@@ -77,6 +75,7 @@ def worker(fork: bool) -> None:
 
     from .jobs import runtime
     from .outbox import QUEUE
+    from .periodic import QUEUE as PERIODIC
 
     settings, _ = runtime()  # settings and engine built before any job (or fork)
     configure_mappers()
@@ -84,32 +83,34 @@ def worker(fork: bool) -> None:
         raise click.ClickException("HOTLINE_REDIS_URL is not set; without Redis, delivery runs "
                                    "inside the web process")  # fmt: skip
     connection = Redis.from_url(settings.redis_url)
-    queue = Queue(QUEUE, connection=connection, serializer=JSONSerializer)
+    queues = [
+        Queue(name, connection=connection, serializer=JSONSerializer) for name in (PERIODIC, QUEUE)
+    ]  # periodic first: a burst never delays the sweep
     worker_class = Worker if fork else SimpleWorker
-    worker_class([queue], connection=connection, serializer=JSONSerializer).work()
+    worker_class(queues, connection=connection, serializer=JSONSerializer).work()
 
 
 @main.command()
-@click.option("--drain-every", default=10.0, show_default=True, help="Seconds.")
-@click.option("--sweep-every", default=60.0, show_default=True, help="Seconds.")
-def scheduler(drain_every: float, sweep_every: float) -> None:
-    """Periodic work: re-drain the outbox and run the SLA sweep. Run exactly one."""
-    from hotline.services.calendar import CalendarCache
-    from hotline.services.sweep import sweep
+@click.option("--drain-every", default=10, show_default=True, help="Seconds.")
+@click.option("--sweep-every", default=60, show_default=True, help="Seconds.")
+def scheduler(drain_every: int, sweep_every: int) -> None:
+    """Periodic work: the SLA sweep and the outbox re-drain. One is enough; two are harmless.
 
-    from .jobs import runtime, utc_now
-    from .outbox import flush
+    With Redis it is RQ's cron scheduler, enqueueing the tasks for the workers (queue
+    "periodic"); without Redis it runs them itself.
+    """
+    from redis import Redis
 
-    settings, database = runtime()
-    calendars = CalendarCache(timezone=settings.timezone)
-    last_sweep = 0.0
-    while True:
-        try:
-            flush(settings, database)
-            if time.monotonic() - last_sweep >= sweep_every:
-                with database.transaction() as session:
-                    sweep(session, now=utc_now(), clock=calendars.clock(session))
-                last_sweep = time.monotonic()
-        except Exception as exc:
-            click.echo(f"scheduler: {type(exc).__name__}: {exc}", err=True)
-        time.sleep(drain_every)
+    from .jobs import runtime
+    from .periodic import JsonCronScheduler, run_without_redis, tasks
+
+    settings, _ = runtime()
+    task_list = tasks(drain_every, sweep_every)
+    if not settings.redis_url:
+        click.echo("no HOTLINE_REDIS_URL: running periodic tasks in this process")
+        run_without_redis(task_list, log=lambda line: click.echo(line, err=True))
+        return
+    cron = JsonCronScheduler(Redis.from_url(settings.redis_url))
+    for task in task_list:
+        cron.register_task(task)
+    cron.start()

@@ -112,3 +112,12 @@ def _sweep_one(
         session.add_all([event, *notifications_for(ticket, event, now)])
     ticket.updated_at = now
     return True
+
+
+def sweep_now(session: Session, *, now: datetime, timezone: str,
+              unrated_days: int) -> SweepReport:  # fmt: skip
+    """The sweep as the CLI and the scheduler run it: the stored calendar, the set limits."""
+    from .calendar import CalendarCache
+
+    clock = CalendarCache(timezone=timezone).clock(session)
+    return sweep(session, now=now, clock=clock, unrated_after=timedelta(days=unrated_days))
