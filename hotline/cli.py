@@ -167,8 +167,10 @@ def calendar_import(file: Path) -> None:
 
 def _register() -> None:
     from .cli_routing import routing_group
+    from .cli_templates import templates_group
 
     main.add_command(routing_group)
+    main.add_command(templates_group)
 
 
 _register()

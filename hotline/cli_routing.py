@@ -6,27 +6,13 @@ import csv
 import json
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
-from .config import Settings
-
-
-def _database():  # type: ignore[no-untyped-def]
-    from .db import Database
-
-    return Database(Settings.from_env().database_url)
-
-
-def _now():  # type: ignore[no-untyped-def]
-    from .extensions import utc_now
-
-    return utc_now()
-
-
-def _fail(exc: Exception) -> NoReturn:
-    raise click.ClickException(getattr(exc, "detail", None) or str(exc))
+from .cli_support import database as _database
+from .cli_support import fail as _fail
+from .cli_support import now as _now
 
 
 def _rows(path: Path, text: str, label: str | None) -> tuple[list[str], list[str]]:

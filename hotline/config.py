@@ -76,6 +76,9 @@ class Settings:
     # Non-urgent SMS to residents wait for the morning: local hours [start, end).
     sms_quiet_start: int = 22
     sms_quiet_end: int = 8
+    # The campaign office (创建办): escalations and disputed returns go to this unit's
+    # webhook or e-mail. A code that names no unit leaves them in the log.
+    supervisor_unit: str = "office"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, base: Path | None = None) -> Settings:
@@ -120,6 +123,7 @@ class Settings:
             mail_from=env.get("HOTLINE_MAIL_FROM", "hotline@localhost"),
             sms_quiet_start=_int(env, "HOTLINE_SMS_QUIET_START", 22),
             sms_quiet_end=_int(env, "HOTLINE_SMS_QUIET_END", 8),
+            supervisor_unit=env.get("HOTLINE_SUPERVISOR_UNIT", "office"),
         )
 
 

@@ -373,3 +373,19 @@ class OutboxMessage(Base):
 
     ticket: Mapped[Ticket | None] = relationship()
     event: Mapped[TicketEvent | None] = relationship()
+
+
+class NotificationTemplate(Base):
+    """An admin's version of a notification text; keys without a row use the built-in one
+    (``hotline.domain.templates.DEFAULTS``)."""
+
+    __tablename__ = "notification_templates"
+
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)  # e.g. resident.accepted
+    body: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str | None] = mapped_column(String(200))  # e-mail subject
+    # The id an SMS vendor gave this text when it approved it (vendors send approved
+    # templates with parameters, not free text).
+    sms_template_id: Mapped[str | None] = mapped_column(String(60))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

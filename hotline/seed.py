@@ -99,7 +99,7 @@ DEMO_ACCOUNTS = (
         "supervisor",
         "创建办督查员",
         Role.SUPERVISOR,
-        None,
+        "office",
         "demo-supervisor-1",
         "hl_demo_supervisor",
     ),

@@ -34,6 +34,8 @@ VOLATILE_TABLES = (
     "ticket_co_units",
     "tickets",
     "ticket_counters",
+    "notification_templates",
+    "audit_events",
 )
 
 

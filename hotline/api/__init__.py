@@ -91,6 +91,7 @@ def init_api(app: Flask) -> None:
     from .metrics import blp as metrics_blp
     from .outbox import blp as outbox_blp
     from .rulesets import blp as rulesets_blp
+    from .templates import blp as templates_blp
     from .tickets import blp as tickets_blp
 
     app.config.update(
@@ -121,6 +122,7 @@ def init_api(app: Flask) -> None:
     api.register_blueprint(metrics_blp)
     api.register_blueprint(outbox_blp)
     api.register_blueprint(rulesets_blp)
+    api.register_blueprint(templates_blp)
     app.register_blueprint(_swagger_assets())
     app.before_request(check_json_body)
     app.extensions["hotline.api"] = api

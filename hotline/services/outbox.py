@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from ..domain.templates import template_key
 from ..models import OutboxMessage, Ticket, TicketEvent
 
 # event kind → audiences. The resident hears about progress on their own complaint; units
@@ -21,26 +22,29 @@ SUPERVISOR_EVENTS = {"escalated", "returned", "extension_requested"}
 def _payload(event: TicketEvent) -> dict[str, Any]:
     # Only what the event itself says; number, category and deadlines are read from the
     # ticket when the message is composed (a new ticket has no number until its commit).
-    return {"event": event.kind, "body": event.body}
+    payload = {"event": event.kind, "body": event.body}
+    if (event.data or {}).get("unit"):  # a return names the unit that gave the ticket back
+        payload["unit"] = event.data["unit"]
+    return payload
 
 
 def notifications_for(ticket: Ticket, event: TicketEvent, now: datetime) -> list[OutboxMessage]:
     """The outbox rows an event calls for (none for internal bookkeeping)."""
     kind, rows = event.kind, []
 
-    def row(audience: str, recipient: str | None, template: str) -> None:
+    def row(audience: str, recipient: str | None) -> None:
         rows.append(OutboxMessage(
             ticket=ticket, event=event, audience=audience, recipient=recipient,
-            template=template, payload=_payload(event), status="pending",
+            template=template_key(audience, kind), payload=_payload(event), status="pending",
             attempts=0, next_attempt_at=now, created_at=now,
         ))  # fmt: skip
 
     if kind in RESIDENT_EVENTS and ticket.reporter_phone and event.public:
-        row("resident", ticket.reporter_phone, f"resident.{kind}")
+        row("resident", ticket.reporter_phone)
     if kind in UNIT_EVENTS and ticket.lead_unit is not None:
-        row("unit", ticket.lead_unit.code, f"unit.{kind}")
+        row("unit", ticket.lead_unit.code)
     if kind in SUPERVISOR_EVENTS:
-        row("supervisor", None, f"supervisor.{kind}")
+        row("supervisor", None)  # the campaign office, as configured when sent
     return rows
 
 

@@ -10,7 +10,8 @@ TIMEOUT = (3.05, 10)
 
 
 class HttpSmsGateway:
-    """A generic JSON gateway: ``{phone, content, sign, request_id}`` with a bearer key.
+    """A generic JSON gateway: ``{phone, content, sign, request_id}`` with a bearer key, plus
+    ``template_id`` and ``params`` when the admin gave the template a vendor's id.
 
     ``request_id`` is the outbox id, so a gateway that dedupes never sends twice.
     """
@@ -27,6 +28,9 @@ class HttpSmsGateway:
             raise PermanentError("号码无效")
         payload = {"phone": message.to, "content": message.text, "sign": self.signature,
                    "request_id": message.key}  # fmt: skip
+        if message.data.get("template_id"):  # a vendor-approved template and its parameters
+            payload["template_id"] = message.data["template_id"]
+            payload["params"] = message.data.get("params", {})
         try:
             response = self.http.post(
                 self.url, json=payload, timeout=TIMEOUT,
