@@ -35,9 +35,10 @@ from hotline.db import Database  # noqa: E402
 from hotline.domain.states import Channel  # noqa: E402
 from hotline.migrate import upgrade  # noqa: E402
 from hotline.models import OutboxMessage, Unit  # noqa: E402
+from hotline.queues import NOTIFICATIONS as QUEUE  # noqa: E402
 from hotline.seed import seed_city, seed_default_ruleset  # noqa: E402
 from hotline.services.intake import IntakePolicy, submit_ticket  # noqa: E402
-from notifications.outbox import QUEUE, flush  # noqa: E402
+from notifications.outbox import flush  # noqa: E402
 
 PG_URL = os.environ.get(
     "HOTLINE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

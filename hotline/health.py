@@ -34,18 +34,15 @@ def _check_database() -> dict[str, Any]:
 
 
 def _check_redis(url: str) -> dict[str, Any]:
-    import redis  # only when configured
+    from .queues import queue_stats
 
     started = time.perf_counter()
     try:
-        client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
-        client.ping()
-        # RQ keeps a queue as a Redis list; its length is the work waiting for workers.
-        depth = client.llen("rq:queue:notifications")
+        queues = queue_stats(url)
     except Exception as exc:
         return {"ok": False, "error": type(exc).__name__}
     return {"ok": True, "ms": round((time.perf_counter() - started) * 1000, 1),
-            "queue_depth": depth}  # fmt: skip
+            "queues": queues}  # fmt: skip
 
 
 def _outbox() -> dict[str, Any]:

@@ -73,9 +73,9 @@ def worker(fork: bool) -> None:
     from rq.serializers import JSONSerializer
     from sqlalchemy.orm import configure_mappers
 
+    from hotline.queues import ALL
+
     from .jobs import runtime
-    from .outbox import QUEUE
-    from .periodic import QUEUE as PERIODIC
 
     settings, _ = runtime()  # settings and engine built before any job (or fork)
     configure_mappers()
@@ -84,7 +84,7 @@ def worker(fork: bool) -> None:
                                    "inside the web process")  # fmt: skip
     connection = Redis.from_url(settings.redis_url)
     queues = [
-        Queue(name, connection=connection, serializer=JSONSerializer) for name in (PERIODIC, QUEUE)
+        Queue(name, connection=connection, serializer=JSONSerializer) for name in ALL
     ]  # periodic first: a burst never delays the sweep
     worker_class = Worker if fork else SimpleWorker
     worker_class(queues, connection=connection, serializer=JSONSerializer).work()

@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session
 from hotline.config import Settings
 from hotline.db import Database
 from hotline.models import OutboxMessage
+from hotline.queues import NOTIFICATIONS
 
 from .jobs import LEASE, deliver, utc_now
 
 BATCH = 500
-QUEUE = "notifications"
 
 
 def drain(session: Session, *, now: datetime, limit: int = BATCH) -> list[int]:
@@ -54,7 +54,7 @@ def flush(settings: Settings, database: Database, *, now: datetime | None = None
         from rq import Queue
         from rq.serializers import JSONSerializer
 
-        queue = Queue(QUEUE, connection=Redis.from_url(settings.redis_url),
+        queue = Queue(NOTIFICATIONS, connection=Redis.from_url(settings.redis_url),
                       serializer=JSONSerializer)  # fmt: skip
         with database.transaction() as session:
             ids = drain(session, now=moment)

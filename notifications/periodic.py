@@ -17,12 +17,10 @@ from rq import Queue
 from rq.cron import CronJob, CronScheduler
 from rq.serializers import JSONSerializer
 
+from hotline.queues import PERIODIC
+
 from .jobs import runtime, utc_now
 from .outbox import flush
-
-# Workers take this queue before "notifications", so a burst of messages never delays
-# the minute's sweep.
-QUEUE = "periodic"
 
 
 def drain_outbox() -> int:
@@ -67,7 +65,7 @@ class JsonCronJob(CronJob):
 
 class JsonCronScheduler(CronScheduler):
     def register_task(self, task: Task) -> CronJob:
-        job = JsonCronJob(queue_name=QUEUE, func=task.func, interval=task.every,
+        job = JsonCronJob(queue_name=PERIODIC, func=task.func, interval=task.every,
                           job_timeout=max(task.every * 5, 300), result_ttl=task.every * 6,
                           ttl=task.every * 3)  # fmt: skip
         self._cron_jobs.append(job)  # what CronScheduler.register does with its own jobs

@@ -10,6 +10,7 @@ from marshmallow import Schema, fields, validate
 
 from ..domain.states import Role
 from ..extensions import hotline
+from ..queues import queue_stats
 from ..schemas import StrictSchema
 from ..services.outbox import retry_failed, summary
 from .auth import authenticated, db_session
@@ -23,6 +24,8 @@ class OutboxSummarySchema(Schema):
         metadata={"description": "各状态的条数：pending、queued、sending、sent、failed、dead"}
     )
     failures = fields.List(fields.Dict(), metadata={"description": "最近的失败及原因"})
+    queues = fields.Dict(metadata={"description": "各 RQ 队列等待中的任务数与失败任务数"
+                                                  "（未配置 Redis 时为空）"})  # fmt: skip
 
 
 class RetrySchema(StrictSchema):
@@ -40,8 +43,16 @@ class Outbox(MethodView):
     @authenticated(Role.ADMIN)
     @blp.doc(security=[{"bearerAuth": []}])
     def get(self) -> dict[str, Any]:
-        """各状态的通知数量与最近的失败原因"""
-        return summary(db_session())
+        """各状态的通知数量、最近的失败原因与队列积压"""
+        result = summary(db_session())
+        redis_url = hotline().settings.redis_url
+        result["queues"] = {}
+        if redis_url:
+            try:
+                result["queues"] = queue_stats(redis_url)
+            except Exception as exc:  # Redis down: the outbox above still tells the story
+                result["queues"] = {"error": f"Redis 不可用（{type(exc).__name__}）"}
+        return result
 
 
 @blp.route("/retry")

@@ -177,3 +177,26 @@ def test_sms_waits_for_the_morning(client, db, settings, clock, receiver) -> Non
     assert row.next_attempt_at == datetime(2026, 11, 22, 0, 0, tzinfo=UTC)  # 08:00 local
     flush(sms, db, now=datetime(2026, 11, 22, 0, 1, tzinfo=UTC))
     assert rows(db, "resident.accepted")[0].status == "sent"
+
+
+def test_queue_depth_shows_in_readyz_and_for_admins(app, db, settings, redis_url) -> None:
+    from redis import Redis
+    from rq import Queue
+
+    up = replace(settings, redis_url=redis_url)
+    connection = Redis.from_url(redis_url)
+    connection.flushdb()  # the tests' own Redis database: no jobs left by earlier tests
+    queue = Queue("notifications", connection=connection)
+    try:
+        app.extensions["hotline"].settings = up
+        client = app.test_client()
+        accepted_ticket(client)
+        assert len(flush(up, db)) == 2  # enqueued, no worker running
+        ready = client.get("/readyz").json["checks"]["redis"]["queues"]
+        assert ready["notifications"] == {"waiting": 2, "failed_jobs": 0}
+        admin = client.get("/api/v1/outbox", headers=auth("hl_demo_admin")).json
+        assert admin["queues"]["notifications"]["waiting"] == 2
+        assert admin["counts"] == {"queued": 2}
+    finally:
+        queue.empty()
+        app.extensions["hotline"].settings = settings
