@@ -166,9 +166,11 @@ def calendar_import(file: Path) -> None:
 
 
 def _register() -> None:
+    from .cli_imports import import_command
     from .cli_routing import routing_group
     from .cli_templates import templates_group
 
+    main.add_command(import_command)
     main.add_command(routing_group)
     main.add_command(templates_group)
 

@@ -79,6 +79,11 @@ class Settings:
     # The campaign office (创建办): escalations and disputed returns go to this unit's
     # webhook or e-mail. A code that names no unit leaves them in the log.
     supervisor_unit: str = "office"
+    # Call-centre imports: where uploads are kept until imported, the largest accepted, and
+    # up to which size an upload is imported within its request (larger: a background job).
+    import_dir: Path = Path("var/imports")
+    import_max_bytes: int = 200 * 1024 * 1024
+    import_inline_bytes: int = 1024 * 1024
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, base: Path | None = None) -> Settings:
@@ -124,6 +129,9 @@ class Settings:
             sms_quiet_start=_int(env, "HOTLINE_SMS_QUIET_START", 22),
             sms_quiet_end=_int(env, "HOTLINE_SMS_QUIET_END", 8),
             supervisor_unit=env.get("HOTLINE_SUPERVISOR_UNIT", "office"),
+            import_dir=(base / env.get("HOTLINE_IMPORT_DIR", "var/imports")).resolve(),
+            import_max_bytes=_int(env, "HOTLINE_IMPORT_MAX_BYTES", 200 * 1024 * 1024),
+            import_inline_bytes=_int(env, "HOTLINE_IMPORT_INLINE_BYTES", 1024 * 1024),
         )
 
 

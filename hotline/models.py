@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -56,6 +57,8 @@ class Unit(Base):
     # The unit's own system, told of its tickets (JSON, signed with the secret).
     webhook_url: Mapped[str | None] = mapped_column(String(500))
     webhook_secret: Mapped[str | None] = mapped_column(String(100))
+    # Other names the unit goes by in call-centre exports (市城管局, 和平街道办事处...).
+    aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -101,13 +104,16 @@ class Ticket(Base):
         # Worklists: a unit's open tickets by deadline.
         Index("ix_tickets_status_lead_unit_resolve_by", "status", "lead_unit_id", "resolve_by"),
         Index("ix_tickets_created_at", "created_at"),
-        Index("ix_tickets_channel_external_ref", "channel", "external_ref"),
+        # A call-centre work order is imported once per source, however often it is sent.
+        UniqueConstraint("external_source", "external_ref"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(24), unique=True)
     channel: Mapped[str] = mapped_column(String(20))
-    external_ref: Mapped[str | None] = mapped_column(String(64))
+    external_source: Mapped[str | None] = mapped_column(String(40))  # e.g. 12345
+    external_ref: Mapped[str | None] = mapped_column(String(64))  # its work-order number
+    reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # the call, if earlier
     title: Mapped[str | None] = mapped_column(String(100))
     description: Mapped[str] = mapped_column(Text)
     address: Mapped[str | None] = mapped_column(String(200))
@@ -389,3 +395,53 @@ class NotificationTemplate(Base):
     sms_template_id: Mapped[str | None] = mapped_column(String(60))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class ImportBatch(Base):
+    """One call-centre file being imported: where it is, how far it got, what it did.
+
+    Rows are applied in chunks, each committed with ``rows_done`` and the counts, so a
+    killed import resumes after the last committed chunk.
+    """
+
+    __tablename__ = "import_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(40))
+    filename: Mapped[str] = mapped_column(String(255))
+    stored_path: Mapped[str] = mapped_column(String(500))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    file_format: Mapped[str] = mapped_column(String(10))  # csv, xlsx
+    encoding: Mapped[str | None] = mapped_column(String(20))
+    sheet: Mapped[str | None] = mapped_column(String(100))
+    preset: Mapped[str | None] = mapped_column(String(40))
+    mapping: Mapped[dict[str, Any]] = mapped_column(JSON)  # the resolved field → column map
+    status: Mapped[str] = mapped_column(String(20), index=True)  # pending running done failed
+    total_rows: Mapped[int | None] = mapped_column(Integer)
+    rows_done: Mapped[int] = mapped_column(Integer, default=0)
+    created: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    notes: Mapped[list[str]] = mapped_column(JSON, default=list)  # unknown columns, ...
+    error: Mapped[str | None] = mapped_column(Text)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ImportRejection(Base):
+    """A row that was not imported, why, and its cells (to download, fix and re-import)."""
+
+    __tablename__ = "import_rejections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(
+        ForeignKey("import_batches.id", ondelete="CASCADE"), index=True
+    )
+    row_number: Mapped[int] = mapped_column(Integer)  # as a spreadsheet shows it (header = 1)
+    column_name: Mapped[str | None] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(Text)
+    cells: Mapped[list[str]] = mapped_column(JSON)

@@ -9,7 +9,8 @@ from typing import Any
 
 PERIODIC = "periodic"
 NOTIFICATIONS = "notifications"
-ALL = (PERIODIC, NOTIFICATIONS)
+IMPORTS = "imports"  # call-centre files: long jobs, after everything quick
+ALL = (PERIODIC, NOTIFICATIONS, IMPORTS)
 
 
 def queue_stats(redis_url: str) -> dict[str, Any]:

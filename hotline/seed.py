@@ -52,6 +52,7 @@ def _upsert_unit(session: Session, node: dict[str, Any], parent: Unit | None, no
     unit.contact_name = node.get("contact_name")
     unit.contact_phone = node.get("contact_phone")
     unit.email = node.get("email")
+    unit.aliases = list(node.get("aliases", []))
     session.flush()
     return 1 + sum(_upsert_unit(session, child, unit, now) for child in node.get("children", []))
 

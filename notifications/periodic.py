@@ -29,6 +29,14 @@ def drain_outbox() -> int:
     return len(flush(settings, database))
 
 
+def drain_imports() -> int:
+    """Start import batches that wait (or resume ones whose runner died)."""
+    from .imports import flush_imports
+
+    settings, database = runtime()
+    return len(flush_imports(settings, database))
+
+
 def sweep_deadlines() -> dict[str, int]:
     """Warnings, overdue marks, escalation and unrated closing, as of now."""
     from hotline.services.sweep import sweep_now
@@ -48,7 +56,8 @@ class Task:
 
 
 def tasks(drain_every: int = 10, sweep_every: int = 60) -> list[Task]:
-    return [Task(sweep_deadlines, sweep_every), Task(drain_outbox, drain_every)]
+    return [Task(sweep_deadlines, sweep_every), Task(drain_outbox, drain_every),
+            Task(drain_imports, drain_every)]  # fmt: skip
 
 
 class JsonCronJob(CronJob):

@@ -36,6 +36,8 @@ VOLATILE_TABLES = (
     "ticket_counters",
     "notification_templates",
     "audit_events",
+    "import_rejections",
+    "import_batches",
 )
 
 
@@ -132,6 +134,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         database_url=database_url,
         secret_key="test-secret",
         upload_dir=tmp_path / "uploads",
+        import_dir=tmp_path / "imports",
         max_photo_bytes=512 * 1024,
         max_photos=3,
         form_rate_limit="",  # tested on its own

@@ -67,3 +67,24 @@ def assign_number(session: Session, *, ticket_id: int, prefix: str, day: date) -
     number = format_number(prefix, day, session.execute(first, {"day": day}).scalar_one())
     session.execute(rename, {"ticket_id": ticket_id, "number": number})
     return number
+
+
+def reserve_numbers(session: Session, *, count: int, prefix: str, day: date) -> list[str]:
+    """``count`` consecutive numbers of ``day`` for a batch (imports).
+
+    One upsert moves the counter by ``count``; the row lock it takes is held until the
+    batch's transaction ends, and a rollback returns the numbers, so they stay gapless.
+    """
+    if count < 1:
+        return []
+    counters = TicketCounter.__table__
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    stmt = (
+        insert(counters)
+        .values(day=day, last=count)
+        .on_conflict_do_update(index_elements=[counters.c.day],
+                               set_={"last": counters.c.last + count})
+        .returning(counters.c.last)
+    )  # fmt: skip
+    last = session.execute(stmt).scalar_one()
+    return [format_number(prefix, day, n) for n in range(last - count + 1, last + 1)]

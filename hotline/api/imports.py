@@ -1,0 +1,194 @@
+"""``/api/v1/imports``: upload a call-centre export, follow its progress, fetch refused rows."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from pathlib import Path
+from typing import Any
+
+import yaml
+from flask import Response, url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from flask_smorest.fields import Upload
+from marshmallow import Schema, fields, validate
+from sqlalchemy import select
+
+from ..domain.states import Role
+from ..errors import NotFound, ValidationFailed
+from ..extensions import hotline
+from ..importers.batch import (
+    ImportRefused,
+    Options,
+    Runtime,
+    claim,
+    create_batch,
+    run_batch,
+    units_of_work,
+)
+from ..importers.mapping import PRESETS, MappingError, mapping_from_file_data
+from ..importers.rejected import rejected_rows
+from ..models import ImportBatch, ImportRejection
+from ..schemas import StrictSchema, Text
+from .auth import authenticated, db_session, principal
+
+blp = Blueprint("imports", __name__, url_prefix="/api/v1/imports",
+                description="12345 工单导入（CSV / XLSX）")  # fmt: skip
+
+READERS = (Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN)
+
+
+class ImportFormSchema(StrictSchema):
+    source = Text(
+        load_default="12345", max_len=40,
+        metadata={"description": "来源（热线系统名）；工单按 来源 + 工单编号 去重"},
+    )  # fmt: skip
+    preset = fields.String(load_default=None, validate=validate.OneOf(list(PRESETS)),
+                           metadata={"description": "列格式预设，默认 auto"})  # fmt: skip
+    mapping = fields.String(load_default=None, validate=validate.Length(max=64 * 1024),
+                            metadata={"description": "YAML 映射（其他列格式）"})  # fmt: skip
+    encoding = fields.String(load_default=None, validate=validate.Length(max=20))
+    sheet = fields.String(load_default=None, validate=validate.Length(max=100))
+
+
+class ImportFileSchema(Schema):
+    file = Upload(required=True, metadata={"description": "CSV 或 XLSX 文件"},
+                  error_messages={"required": "请选择要导入的文件"})  # fmt: skip
+
+
+class RejectionSchema(Schema):
+    row = fields.Integer(attribute="row_number")
+    column = fields.String(attribute="column_name", allow_none=True)
+    reason = fields.String()
+
+
+class ImportBatchSchema(Schema):
+    id = fields.Integer()
+    source = fields.String()
+    filename = fields.String()
+    status = fields.String(metadata={"description": "pending、running、done、failed"})
+    total_rows = fields.Integer(allow_none=True)
+    rows_done = fields.Integer()
+    created = fields.Integer()
+    updated = fields.Integer()
+    unchanged = fields.Integer()
+    rejected = fields.Integer()
+    notes = fields.List(fields.String())
+    error = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    started_at = fields.DateTime(allow_none=True)
+    finished_at = fields.DateTime(allow_none=True)
+    rejections = fields.List(fields.Nested(RejectionSchema),
+                             metadata={"description": "前 50 个未导入的行"})  # fmt: skip
+    rejected_csv = fields.String(metadata={"description": "全部未导入行的 CSV（含原因列）"})
+
+
+def _present(batch: ImportBatch) -> dict[str, Any]:
+    first = db_session().scalars(
+        select(ImportRejection).where(ImportRejection.batch_id == batch.id)
+        .order_by(ImportRejection.row_number).limit(50)
+    )  # fmt: skip
+    return {**{c: getattr(batch, c) for c in ImportBatchSchema._declared_fields
+               if hasattr(batch, c)},
+            "rejections": list(first),
+            "rejected_csv": url_for("imports.RejectedRows", batch_id=batch.id)}  # fmt: skip
+
+
+def _runtime() -> Runtime:
+    app = hotline()
+    return Runtime(prefix=app.settings.ticket_prefix, timezone=app.settings.timezone,
+                   now=app.now, routers=app.routers, calendars=app.calendars)  # fmt: skip
+
+
+def _options(form: dict[str, Any]) -> Options:
+    mapping = None
+    if form["mapping"]:
+        try:
+            mapping = mapping_from_file_data(yaml.safe_load(form["mapping"]))
+        except (MappingError, yaml.YAMLError) as exc:
+            raise ValidationFailed({"mapping": [f"映射有误：{exc}"]}) from exc
+    return Options(source=form["source"], preset=form["preset"], mapping=mapping,
+                   encoding=form["encoding"], sheet=form["sheet"])  # fmt: skip
+
+
+@blp.route("")
+class Imports(MethodView):
+    @blp.response(202, ImportBatchSchema, description="文件已接收，后台导入中；用 GET 查询进度")
+    @blp.alt_response(201, schema=ImportBatchSchema, description="小文件：已在本次请求内导入完毕")
+    @authenticated(Role.OPERATOR, Role.ADMIN)
+    @blp.arguments(ImportFormSchema(), location="form")
+    @blp.arguments(ImportFileSchema(), location="files")
+    @blp.doc(security=[{"bearerAuth": []}])
+    def post(self, form: dict[str, Any], files: dict[str, Any]) -> Any:
+        """上传 12345 导出文件并导入（同一工单重复导入不会重复建单）"""
+        app, session = hotline(), db_session()
+        options = _options(form)
+        upload = files["file"]
+        directory = Path(app.settings.import_dir)
+        directory.mkdir(parents=True, exist_ok=True)
+        suffix = Path(upload.filename or "").suffix.lower()[:8]
+        path = directory / f"{uuid.uuid4().hex}{suffix}"
+        upload.save(path)
+        work = units_of_work(app.db, session)
+        try:
+            batch_id = create_batch(work, path, options, filename=upload.filename or path.name,
+                                    actor=principal().actor, now=app.now())  # fmt: skip
+        except ImportRefused as exc:
+            path.unlink(missing_ok=True)
+            raise ValidationFailed({"file": [str(exc)]}, detail=f"无法导入：{exc}") from exc
+        status = 202
+        if path.stat().st_size <= app.settings.import_inline_bytes:
+            claim(work, batch_id, app.now())
+            run_batch(work, batch_id, _runtime())
+            path.unlink(missing_ok=True)
+            status = 201
+        batch = session.get(ImportBatch, batch_id)
+        session.refresh(batch)
+        location = url_for("imports.ImportItem", batch_id=batch_id)
+        return _present(batch), status, {"Location": location}
+
+    @blp.response(200, ImportBatchSchema(many=True))
+    @authenticated(*READERS)
+    @blp.doc(security=[{"bearerAuth": []}])
+    def get(self) -> list[dict[str, Any]]:
+        """最近的 50 个导入批次"""
+        batches = db_session().scalars(select(ImportBatch).order_by(ImportBatch.id.desc())
+                                       .limit(50))  # fmt: skip
+        return [_present(b) for b in batches]
+
+
+def _batch(batch_id: int) -> ImportBatch:
+    batch = db_session().get(ImportBatch, batch_id)
+    if batch is None:
+        raise NotFound("没有这个导入批次")
+    return batch
+
+
+@blp.route("/<int:batch_id>")
+class ImportItem(MethodView):
+    @blp.response(200, ImportBatchSchema)
+    @authenticated(*READERS)
+    @blp.doc(security=[{"bearerAuth": []}])
+    def get(self, batch_id: int) -> dict[str, Any]:
+        """导入进度（已处理行数 / 总行数）与结果"""
+        return _present(_batch(batch_id))
+
+
+@blp.route("/<int:batch_id>/rejected.csv")
+class RejectedRows(MethodView):
+    @authenticated(*READERS)
+    @blp.doc(security=[{"bearerAuth": []}],
+             responses={"200": {"description": "原列 + 原行号 + 未导入原因，UTF-8 BOM",
+                                "content": {"text/csv": {}}}})  # fmt: skip
+    def get(self, batch_id: int) -> Response:
+        """下载未导入的行（修改后可重新导入）"""
+        batch = _batch(batch_id)
+        out = io.StringIO()
+        out.write("\ufeff")  # Excel opens UTF-8 CSV correctly only with the BOM
+        csv.writer(out).writerows(rejected_rows(db_session(), batch))
+        name = f"rejected-{batch_id}.csv"
+        disposition = f'attachment; filename="{name}"'
+        return Response(out.getvalue(), mimetype="text/csv",
+                        headers={"Content-Disposition": disposition})  # fmt: skip

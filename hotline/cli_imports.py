@@ -1,0 +1,154 @@
+"""``hotline import FILE``: call-centre work orders from CSV/XLSX exports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .cli_support import database as _database
+from .cli_support import now as _now
+from .config import Settings
+from .db import Database
+
+
+def _runtime(settings: Settings):  # type: ignore[no-untyped-def]
+    from .extensions import utc_now
+    from .importers.batch import Runtime
+    from .services.calendar import CalendarCache
+    from .services.routing import RouterCache
+
+    calendars = CalendarCache(timezone=settings.timezone)
+    return Runtime(prefix=settings.ticket_prefix, timezone=settings.timezone, now=utc_now,
+                   routers=RouterCache(), calendars=calendars)  # fmt: skip
+
+
+def _show_presets() -> None:
+    from .importers.mapping import FIELDS, PRESET_NOTES, PRESETS, REQUIRED
+
+    for name, mapping in PRESETS.items():
+        click.echo(f"{name}: {PRESET_NOTES[name]}")
+        for field, columns in mapping.columns.items():
+            need = "（必需）" if field in REQUIRED else ""
+            click.echo(f"    {field:<13} {FIELDS[field][0]}{need} ← {' / '.join(columns)}")
+
+
+@click.command("import")
+@click.argument("file", required=False)
+@click.option("--preset", help="Column layout (see `hotline import presets`); default: auto.")
+@click.option("--mapping", "mapping_file", type=click.Path(exists=True, dir_okay=False,
+              path_type=Path), help="A YAML mapping file for any other layout.")  # fmt: skip
+@click.option("--source", default="12345", show_default=True,
+              help="Which call centre: work orders are unique per source and number.")  # fmt: skip
+@click.option("--encoding", help="Force the CSV encoding (utf-8, gb18030, gbk, utf-16).")
+@click.option("--sheet", help="XLSX sheet name or number (default: the first).")
+@click.option("--dry-run", is_flag=True, help="Check and count, write nothing.")
+@click.option("--resume", "resume_id", type=int, help="Finish an interrupted import batch.")
+@click.option("--chunk-size", default=500, show_default=True,
+              help="Rows per transaction; a killed import resumes after the last.")  # fmt: skip
+@click.option("--rejected-out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the refused rows, with the reason, to this CSV.")  # fmt: skip
+def import_command(file: str | None, preset: str | None, mapping_file: Path | None,
+                   source: str, encoding: str | None, sheet: str | None, dry_run: bool,
+                   resume_id: int | None, chunk_size: int,
+                   rejected_out: Path | None) -> None:  # fmt: skip
+    """Import FILE (CSV or XLSX); `hotline import presets` lists the column layouts.
+
+    Importing the same file again creates nothing new; changed rows update what is still
+    the call centre's to set. Rows with a problem are reported and skipped.
+    """
+    import yaml
+
+    from .importers.batch import (
+        ImportRefused,
+        Options,
+        claim,
+        create_batch,
+        run_batch,
+        units_of_work,
+    )
+    from .importers.batch import dry_run as check
+    from .importers.mapping import MappingError, mapping_from_file_data
+    from .services.actors import Actor
+
+    if file == "presets" and not Path(file).exists():
+        _show_presets()
+        return
+    if (file is None) == (resume_id is None):
+        raise click.UsageError("give FILE to import, or --resume BATCH_ID")
+    if preset and mapping_file:
+        raise click.UsageError("--preset and --mapping exclude each other")
+    settings = Settings.from_env()
+    database = _database()
+    runtime = _runtime(settings)
+    work = units_of_work(database)
+    try:
+        mapping = None
+        if mapping_file:
+            try:
+                mapping = mapping_from_file_data(yaml.safe_load(mapping_file.read_text("utf-8")))
+            except (MappingError, yaml.YAMLError, UnicodeDecodeError) as exc:
+                raise click.ClickException(f"映射文件有误：{exc}") from exc
+        options = Options(source=source, preset=preset, mapping=mapping, encoding=encoding,
+                          sheet=sheet)  # fmt: skip
+        try:
+            if dry_run:
+                summary = check(work, Path(file), options, runtime)
+                for note in summary["notes"]:
+                    click.echo(f"注意：{note}")
+                for item in summary["rejections"]:
+                    click.echo(f"  第 {item['row']} 行：{item['reason']}")
+                click.echo("试运行（未写入）：将新建 {created}，更新 {updated}，未变 {unchanged}，"
+                           "拒绝 {rejected}".format(**summary))  # fmt: skip
+                return
+            if resume_id is None:
+                path = Path(file).resolve()
+                batch_id = create_batch(work, path, options, filename=path.name,
+                                        actor=Actor(None, "命令行"), now=_now())  # fmt: skip
+            else:
+                batch_id = resume_id
+        except ImportRefused as exc:
+            raise click.ClickException(str(exc)) from exc
+        if not claim(work, batch_id, _now()):
+            raise click.ClickException(f"导入批次 {batch_id} 不存在、已完成或正由其他进程处理")
+        with click.progressbar(length=1, label=f"导入批次 {batch_id}") as bar:
+
+            def progress(done: int, total: int | None) -> None:
+                bar.length = max(total or done, done, 1)
+                bar.update(done - bar.pos)
+
+            status = run_batch(work, batch_id, runtime, progress=progress,
+                               chunk_size=max(chunk_size, 1))  # fmt: skip
+        _report(database, batch_id, status, rejected_out)
+    finally:
+        database.dispose()
+
+
+def _report(database: Database, batch_id: int, status: str, rejected_out: Path | None) -> None:
+    from sqlalchemy import select
+
+    from .importers.rejected import write_rejected
+    from .models import ImportBatch, ImportRejection
+
+    with database.transaction() as session:
+        batch = session.get(ImportBatch, batch_id)
+        for note in batch.notes:
+            click.echo(f"注意：{note}")
+        if batch.error:
+            click.echo(f"导入中止：{batch.error}", err=True)
+        shown = session.scalars(select(ImportRejection).where(ImportRejection.batch_id == batch_id)
+                                .order_by(ImportRejection.row_number).limit(20))  # fmt: skip
+        for rejection in shown:
+            click.echo(f"  第 {rejection.row_number} 行：{rejection.reason}")
+        if batch.rejected > 20:
+            click.echo(f"  ……共 {batch.rejected} 行未导入")
+        if rejected_out and batch.rejected:
+            with rejected_out.open("w", encoding="utf-8-sig", newline="") as out:
+                write_rejected(session, batch, out)
+            click.echo(f"未导入的行已写入 {rejected_out}（修改后可重新导入）")
+        click.echo(
+            f"批次 {batch_id}：新建 {batch.created}，更新 {batch.updated}，"
+            f"未变 {batch.unchanged}，拒绝 {batch.rejected}（共 {batch.rows_done} 行）"
+        )
+    if status != "done":
+        raise SystemExit(1)

@@ -1,0 +1,319 @@
+"""Import batches: a file, checked up front, then applied in chunks that each commit.
+
+This is the one place an import's transactions are opened (the CLI, the API for small files
+and the ``imports`` job all come here): every chunk of rows commits together with its
+rejections and the batch's counters, so a killed import resumes after its last chunk and a
+re-run of the same file creates nothing twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..db import Database
+from ..models import ImportBatch, ImportRejection
+from ..services.actors import Actor
+from ..services.calendar import CalendarCache
+from ..services.imports import DEFAULT_SOURCE, ImportContext, apply_records
+from ..services.routing import RouterCache
+from .mapping import PRESETS, Binding, Mapping, MappingError, bind
+from .reader import Table, TableError, open_table
+from .records import CallRecord, Problem, RowReader
+
+CHUNK = 500
+Progress = Callable[[int, int | None], None]  # (rows done, total rows if known)
+Work = Callable[[], AbstractContextManager[Session]]
+
+
+def units_of_work(database: Database, session: Session | None = None) -> Work:
+    """Each step's transaction: its own, or a savepoint in a request's (small uploads are
+    imported inside the request that brought them)."""
+
+    @contextmanager
+    def work() -> Iterator[Session]:
+        if session is None:
+            with database.transaction() as own:
+                yield own
+        else:
+            with session.begin_nested():
+                yield session
+
+    return work
+
+
+LEASE = timedelta(minutes=5)
+CALL_CENTRE = "12345热线"
+
+
+class ImportRefused(ValueError):
+    """The file cannot be imported at all (nothing was written); message in Chinese."""
+
+
+@dataclass(frozen=True)
+class Options:
+    source: str = DEFAULT_SOURCE
+    preset: str | None = None
+    mapping: Mapping | None = None
+    encoding: str | None = None
+    sheet: str | None = None
+
+    def resolved_mapping(self) -> Mapping:
+        if self.mapping is not None:
+            return self.mapping
+        name = self.preset or "auto"
+        if name not in PRESETS:
+            raise ImportRefused(f"没有名为 {name} 的预设（有：{'、'.join(PRESETS)}）")
+        return PRESETS[name]
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """What running a batch needs besides the database (one per process)."""
+
+    prefix: str
+    timezone: str
+    now: Callable[[], datetime]
+    routers: RouterCache
+    calendars: CalendarCache
+
+
+def check_file(path: Path, options: Options) -> tuple[Binding, list[str]]:
+    """Open the file and bind its header: every fatal problem is found here, before any
+    batch exists. Returns the binding and notes (unknown columns, a misnamed file...)."""
+    mapping = options.resolved_mapping()
+    try:
+        with open_table(path, encoding=options.encoding, sheet=options.sheet) as table:
+            binding = bind(mapping, table.header)
+            notes = table.notes + binding.notes()
+            if next(table.rows, None) is None:
+                raise TableError("文件只有表头，没有工单数据")
+    except (TableError, MappingError) as exc:
+        raise ImportRefused(str(exc)) from exc
+    return binding, notes
+
+
+def create_batch(work: Work, path: Path, options: Options, *, filename: str,
+                 actor: Actor, now: datetime) -> int:  # fmt: skip
+    """Check the file and record a pending batch; returns its id."""
+    binding, notes = check_file(path, options)
+    with open_table(path, encoding=options.encoding, sheet=options.sheet, count=True) as table:
+        total, file_format, encoding = table.total_rows, table.file_format, table.encoding
+    with work() as session:
+        batch = ImportBatch(
+            source=options.source, filename=filename[:255], stored_path=str(path),
+            size_bytes=path.stat().st_size, file_format=file_format, encoding=encoding,
+            sheet=options.sheet, preset=options.preset if options.mapping is None else None,
+            mapping={**binding.mapping.to_dict(), "header": list(binding.header)},
+            status="pending", total_rows=total,
+            rows_done=0, created=0, updated=0, unchanged=0, rejected=0, notes=notes,
+            created_by_id=actor.user_id, created_at=now,
+        )  # fmt: skip
+        session.add(batch)
+        session.flush()
+        return batch.id
+
+
+def claim(work: Work, batch_id: int, now: datetime) -> bool:
+    """Take a waiting batch, or one whose runner died (lease over); False if someone has it."""
+    with work() as session:
+        return bool(session.execute(
+            update(ImportBatch)
+            .where(ImportBatch.id == batch_id,
+                   or_(ImportBatch.status.in_(["pending", "queued"]),
+                       (ImportBatch.status == "running") & (ImportBatch.lease_until <= now)))
+            .values(status="running", lease_until=now + LEASE, error=None)
+        ).rowcount)  # fmt: skip
+
+
+def _due(now: datetime):  # type: ignore[no-untyped-def]
+    return or_(
+        ImportBatch.status == "pending",
+        ImportBatch.status.in_(["queued", "running"]) & (ImportBatch.lease_until <= now),
+    )
+
+
+def due_batches(work: Work, now: datetime) -> list[int]:
+    """Batches waiting for a runner, or abandoned by one (its lease ran out)."""
+    with work() as session:
+        return list(session.scalars(select(ImportBatch.id).where(_due(now))
+                                    .order_by(ImportBatch.id)))  # fmt: skip
+
+
+def hand_out(work: Work, now: datetime) -> list[int]:
+    """Due batches, marked "queued" with a lease so the next drain does not enqueue them
+    again while they wait for a worker."""
+    with work() as session:
+        ids = list(session.scalars(select(ImportBatch.id).where(_due(now))
+                                   .order_by(ImportBatch.id)))  # fmt: skip
+        if ids:
+            session.execute(update(ImportBatch).where(ImportBatch.id.in_(ids))
+                            .values(status="queued", lease_until=now + LEASE))  # fmt: skip
+        return ids
+
+
+def run_batch(work: Work, batch_id: int, runtime: Runtime, *,
+              progress: Progress | None = None,
+              chunk_size: int = CHUNK) -> str:  # fmt: skip
+    """Apply a claimed batch from where it stopped. Returns the final status."""
+    with work() as session:
+        batch = session.get(ImportBatch, batch_id)
+        mapping = Mapping.from_dict(batch.mapping)
+        path, done, total = Path(batch.stored_path), batch.rows_done, batch.total_rows
+        encoding, sheet, source = batch.encoding, batch.sheet, batch.source
+        actor = Actor(batch.created_by_id, CALL_CENTRE)
+        if batch.started_at is None:
+            batch.started_at = runtime.now()
+    try:
+        with open_table(path, encoding=encoding, sheet=sheet) as table:
+            binding = bind(mapping, table.header)
+            _apply(work, batch_id, table, binding, runtime, source, actor, done, total,
+                   progress, chunk_size)  # fmt: skip
+    except (TableError, MappingError, OSError) as exc:
+        reason = str(exc) if not isinstance(exc, OSError) else f"无法读取文件：{exc.strerror}"
+        with work() as session:
+            session.execute(
+                update(ImportBatch)
+                .where(ImportBatch.id == batch_id)
+                .values(status="failed", error=reason, finished_at=runtime.now(), lease_until=None)
+            )
+        return "failed"
+    with work() as session:
+        session.execute(
+            update(ImportBatch)
+            .where(ImportBatch.id == batch_id)
+            .values(status="done", finished_at=runtime.now(), lease_until=None)
+        )
+    return "done"
+
+
+def _apply(work: Work, batch_id: int, table: Table, binding: Binding,
+           runtime: Runtime, source: str, actor: Actor, done: int, total: int | None,
+           progress: Progress | None, chunk_size: int) -> None:  # fmt: skip
+    reader = RowReader(binding, runtime.timezone)
+    ref_at = binding.positions["external_ref"][0]
+    seen: dict[str, int] = {}  # work-order number → first row with it in this file
+    chunk: list[tuple[int, list[str]]] = []
+    position = 0
+    for number, cells in table.rows:
+        position += 1
+        if position <= done:  # applied by an earlier run: only remember its numbers
+            ref = cells[ref_at].strip() if ref_at < len(cells) else ""
+            seen.setdefault(ref, number)
+            continue
+        chunk.append((number, cells))
+        if len(chunk) >= chunk_size:
+            _commit_chunk(work, batch_id, chunk, reader, seen, runtime, source, actor)
+            chunk = []
+            if progress:
+                progress(position, total)
+    if chunk:
+        _commit_chunk(work, batch_id, chunk, reader, seen, runtime, source, actor)
+    if progress:
+        progress(position, total)
+
+
+def _commit_chunk(work: Work, batch_id: int, rows: list[tuple[int, list[str]]],
+                  reader: RowReader, seen: dict[str, int], runtime: Runtime, source: str,
+                  actor: Actor) -> None:  # fmt: skip
+    records: list[tuple[int, CallRecord]] = []
+    rejections: list[ImportRejection] = []
+    for number, cells in rows:
+        parsed = reader.read(cells)
+        if isinstance(parsed, CallRecord) and parsed.external_ref in seen:
+            first = seen[parsed.external_ref]
+            reason = f"工单编号 {parsed.external_ref} 在文件中重复（第 {first} 行已有）"
+            parsed = [Problem(reader.column_of("external_ref"), reason)]
+        if isinstance(parsed, CallRecord):
+            seen[parsed.external_ref] = number
+            records.append((number, parsed))
+        else:
+            rejections.append(ImportRejection(
+                batch_id=batch_id, row_number=number, column_name=parsed[0].column,
+                reason=explain(parsed), cells=cells,
+            ))  # fmt: skip
+    for attempt in (1, 2):
+        try:
+            with work() as session:
+                now = runtime.now()
+                context = ImportContext.load(
+                    session, source=source, actor=actor,
+                    routing=runtime.routers.active(session),
+                    clock=runtime.calendars.clock(session),
+                    prefix=runtime.prefix, timezone=runtime.timezone,
+                )  # fmt: skip
+                outcome = apply_records(session, records, context, now=now)
+                session.add_all(rejections)
+                session.execute(update(ImportBatch).where(ImportBatch.id == batch_id).values(
+                    rows_done=ImportBatch.rows_done + len(rows),
+                    created=ImportBatch.created + outcome.created,
+                    updated=ImportBatch.updated + outcome.updated,
+                    unchanged=ImportBatch.unchanged + outcome.unchanged,
+                    rejected=ImportBatch.rejected + len(rejections),
+                    lease_until=now + LEASE,
+                ))  # fmt: skip
+            return
+        except IntegrityError:
+            # The same work order arrived by the push API meanwhile: apply again, as updates.
+            if attempt == 2:
+                raise
+            rejections = [ImportRejection(batch_id=r.batch_id, row_number=r.row_number,
+                                          column_name=r.column_name, reason=r.reason,
+                                          cells=r.cells) for r in rejections]  # fmt: skip
+
+
+def explain(problems: list[Problem]) -> str:
+    """One line for a refused row: each problem with the column it is in."""
+    return "；".join(f"［{p.column}］{p.reason}" if p.column else p.reason for p in problems)
+
+
+def dry_run(work: Work, path: Path, options: Options, runtime: Runtime) -> dict[str, Any]:
+    """What importing would do, writing nothing."""
+    binding, notes = check_file(path, options)
+    reader = RowReader(binding, runtime.timezone)
+    summary: dict[str, Any] = {"created": 0, "updated": 0, "unchanged": 0, "rejected": 0,
+                               "rejections": [], "notes": notes}  # fmt: skip
+    seen: dict[str, int] = {}
+    with open_table(path, encoding=options.encoding, sheet=options.sheet) as table:
+        batch: list[tuple[int, CallRecord]] = []
+        for number, cells in table.rows:
+            parsed = reader.read(cells)
+            if isinstance(parsed, CallRecord) and parsed.external_ref in seen:
+                reason = f"工单编号在文件中重复（第 {seen[parsed.external_ref]} 行已有）"
+                parsed = [Problem(reader.column_of("external_ref"), reason)]
+            if isinstance(parsed, CallRecord):
+                seen[parsed.external_ref] = number
+                batch.append((number, parsed))
+            else:
+                summary["rejected"] += 1
+                if len(summary["rejections"]) < 100:
+                    summary["rejections"].append(
+                        {"row": number, "column": parsed[0].column, "reason": explain(parsed)}
+                    )
+            if len(batch) >= CHUNK:
+                _dry_chunk(work, batch, options, runtime, summary)
+                batch = []
+        if batch:
+            _dry_chunk(work, batch, options, runtime, summary)
+    return summary
+
+
+def _dry_chunk(work: Work, batch: list[tuple[int, CallRecord]], options: Options,
+               runtime: Runtime, summary: dict[str, Any]) -> None:  # fmt: skip
+    with work() as session:
+        context = ImportContext.load(
+            session, source=options.source, actor=Actor(None, CALL_CENTRE), routing=None,
+            clock=runtime.calendars.clock(session), prefix=runtime.prefix,
+            timezone=runtime.timezone,
+        )  # fmt: skip
+        outcome = apply_records(session, batch, context, now=runtime.now(), dry_run=True)
+    for key in ("created", "updated", "unchanged"):
+        summary[key] += getattr(outcome, key)

@@ -1,0 +1,72 @@
+"""Running call-centre import batches in the background: the ``imports`` RQ queue, or the
+scheduler's own process without Redis. The batch row is the record; Redis carries only ids.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import datetime
+from pathlib import Path
+
+from hotline.config import Settings
+from hotline.db import Database
+from hotline.importers.batch import Runtime, claim, due_batches, hand_out, run_batch, units_of_work
+from hotline.models import ImportBatch
+from hotline.queues import IMPORTS
+from hotline.services.calendar import CalendarCache
+from hotline.services.routing import RouterCache
+
+from .jobs import runtime, utc_now
+
+
+@functools.cache
+def _import_runtime() -> Runtime:
+    settings, _ = runtime()
+    calendars = CalendarCache(timezone=settings.timezone)
+    return Runtime(prefix=settings.ticket_prefix, timezone=settings.timezone, now=utc_now,
+                   routers=RouterCache(), calendars=calendars)  # fmt: skip
+
+
+def run_import(batch_id: int) -> str:
+    """The job: claim the batch (skip it if another runner has it) and apply it."""
+    settings, database = runtime()
+    return _run(settings, database, batch_id)
+
+
+def _run(settings: Settings, database: Database, batch_id: int) -> str:
+    work = units_of_work(database)
+    if not claim(work, batch_id, utc_now()):
+        return "skipped"
+    status = run_batch(work, batch_id, _import_runtime())
+    if status == "done":
+        with database.transaction() as session:
+            path = Path(session.get(ImportBatch, batch_id).stored_path)
+        if path.parent == Path(settings.import_dir):  # an upload we keep, not a user's file
+            path.unlink(missing_ok=True)
+    return status
+
+
+def flush_imports(
+    settings: Settings, database: Database, *, now: datetime | None = None
+) -> list[int]:
+    """Hand waiting batches on: enqueue them, or (no Redis) run them here, one after another."""
+    work = units_of_work(database)
+    moment = now or utc_now()
+    if settings.redis_url:
+        from redis import Redis
+        from rq import Queue
+        from rq.serializers import JSONSerializer
+
+        queue = Queue(IMPORTS, connection=Redis.from_url(settings.redis_url),
+                      serializer=JSONSerializer)  # fmt: skip
+        ids = hand_out(work, moment)
+        for batch_id in ids:
+            # A large file takes a while: one hour before RQ gives up on the job (the lease
+            # still lets another runner resume it if this one dies).
+            queue.enqueue("notifications.imports.run_import", batch_id, job_timeout=3600,
+                          result_ttl=3600)  # fmt: skip
+        return ids
+    ids = due_batches(work, moment)
+    for batch_id in ids:
+        _run(settings, database, batch_id)
+    return ids
