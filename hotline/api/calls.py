@@ -21,6 +21,7 @@ from ..importers.batch import CALL_CENTRE
 from ..importers.mapping import FIELDS, Binding, Mapping
 from ..importers.records import CallRecord, RowReader
 from ..links import absolute, tracking_path
+from ..models import Ticket
 from ..presenters import ticket_for_staff
 from ..schemas import StrictSchema, TicketSchema
 from ..services.actors import Actor
@@ -96,7 +97,8 @@ class Calls(MethodView):
             except IntegrityError:
                 if attempt == 2:  # a concurrent push of the same number won: read it now
                     raise
-        ((_, result, ticket),) = outcome.tickets
+        ((_, result, ticket_id),) = outcome.tickets
+        ticket = session.get(Ticket, ticket_id)
         body = ticket_for_staff(
             ticket, role=who.role, timezone=app.settings.timezone,
             tracking_url=absolute(tracking_path(ticket.number, ticket.tracking_salt)),

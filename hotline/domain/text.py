@@ -40,6 +40,11 @@ def normalize_text(value: str, *, multiline: bool = True) -> str:
     return value.strip()
 
 
+# Mobile prefixes every number of which phonenumbers' metadata accepts as a mainland mobile;
+# the others (144x, 174x...) take the full check.
+_MOBILE = re.compile(r"1(?:3\d|4[57]|5[0-35-9]|6[2567]|7[0-35-8]|8\d|9[0-35-9])\d{8}")
+
+
 def normalize_phone(raw: str) -> str:
     """A mainland mobile (``13812341234``) or a landline with area code (``057188001234``).
 
@@ -52,6 +57,8 @@ def normalize_phone(raw: str) -> str:
         cleaned = cleaned[4:]
     if not cleaned.isdigit() or not 7 <= len(cleaned) <= 13:
         raise ValueError("not a phone number")
+    if _MOBILE.fullmatch(cleaned):
+        return cleaned  # the common case, without phonenumbers' full parse (imports: 100k/s)
     try:
         parsed = phonenumbers.parse(cleaned, "CN")
     except phonenumbers.NumberParseException as exc:

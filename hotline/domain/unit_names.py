@@ -49,6 +49,7 @@ class UnitNames:
         self.prefixes = tuple(sorted({*tops, *cities, "市", "区"}, key=len, reverse=True))
         self.exact: dict[str, set[str]] = {}
         self.loose: dict[str, set[str]] = {}
+        self._seen: dict[tuple[str, tuple[str, ...] | None, str | None], str | None] = {}
         for unit in self.units.values():
             for name in (unit.code, unit.name, *unit.aliases):
                 self.exact.setdefault(_SPACE.sub("", name), set()).add(unit.code)
@@ -57,7 +58,12 @@ class UnitNames:
     def resolve(self, text: str, *, kinds: Iterable[str] | None = None,
                 within: str | None = None) -> str | None:  # fmt: skip
         """The one unit ``text`` names (of ``kinds``, under ``within``), or None."""
-        wanted = set(kinds) if kinds else None
+        key = (text, tuple(kinds) if kinds else None, within)
+        if key not in self._seen:  # an export names the same few units again and again
+            self._seen[key] = self._resolve(text, set(kinds) if kinds else None, within)
+        return self._seen[key]
+
+    def _resolve(self, text: str, wanted: set[str] | None, within: str | None) -> str | None:
 
         def fits(code: str) -> bool:
             unit = self.units[code]

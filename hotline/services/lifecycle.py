@@ -53,18 +53,21 @@ def relation(ticket: Ticket, who: Who) -> frozenset[str]:
     return frozenset(found)
 
 
+def clock_values(time_limit: str | None, priority: str, now: datetime,
+                 clock: Clock) -> dict[str, Any]:  # fmt: skip
+    """The SLA columns of a ticket a unit gets now: fresh deadlines and return window."""
+    due = deadlines(clock, now, policy_for(time_limit, priority))
+    return {"dispatched_at": now, "accept_by": due.accept_by, "feedback_by": due.feedback_by,
+            "resolve_by": due.resolve_by, "return_by": clock.add(now, RETURN_WINDOW),
+            "accepted_at": None, "first_feedback_at": None, "resolved_at": None,
+            "extensions_used": 0, "sla": {}}  # fmt: skip
+
+
 def start_clock(ticket: Ticket, now: datetime, clock: Clock) -> None:
     """A unit has the ticket from now: fresh deadlines and return window."""
     time_limit = ticket.category.time_limit if ticket.category else None
-    due = deadlines(clock, now, policy_for(time_limit, ticket.priority))
-    ticket.dispatched_at = now
-    ticket.accept_by, ticket.feedback_by, ticket.resolve_by = (
-        due.accept_by, due.feedback_by, due.resolve_by,
-    )  # fmt: skip
-    ticket.return_by = clock.add(now, RETURN_WINDOW)
-    ticket.accepted_at = ticket.first_feedback_at = ticket.resolved_at = None
-    ticket.extensions_used = 0
-    ticket.sla = {}
+    for name, value in clock_values(time_limit, ticket.priority, now, clock).items():
+        setattr(ticket, name, value)
 
 
 def perform(

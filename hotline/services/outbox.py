@@ -19,33 +19,48 @@ UNIT_EVENTS = {"dispatched", "sla_warning", "overdue", "supervised", "reopened",
 SUPERVISOR_EVENTS = {"escalated", "returned", "extension_requested"}
 
 
-def _payload(event: TicketEvent) -> dict[str, Any]:
+def payload_for(kind: str, body: str | None, data: dict[str, Any] | None) -> dict[str, Any]:
     # Only what the event itself says; number, category and deadlines are read from the
     # ticket when the message is composed (a new ticket has no number until its commit).
-    payload = {"event": event.kind, "body": event.body}
-    if (event.data or {}).get("unit"):  # a return names the unit that gave the ticket back
-        payload["unit"] = event.data["unit"]
+    payload = {"event": kind, "body": body}
+    if (data or {}).get("unit"):  # a return names the unit that gave the ticket back
+        payload["unit"] = data["unit"]
     return payload
+
+
+def recipients(kind: str, *, public: bool, reporter_phone: str | None,
+               lead_unit: str | None) -> list[tuple[str, str | None]]:  # fmt: skip
+    """(audience, recipient) for each message an event of ``kind`` calls for."""
+    found: list[tuple[str, str | None]] = []
+    if kind in RESIDENT_EVENTS and reporter_phone and public:
+        found.append(("resident", reporter_phone))
+    if kind in UNIT_EVENTS and lead_unit is not None:
+        found.append(("unit", lead_unit))
+    if kind in SUPERVISOR_EVENTS:
+        found.append(("supervisor", None))  # the campaign office, as configured when sent
+    return found
+
+
+def message_values(audience: str, recipient: str | None, kind: str, payload: dict[str, Any],
+                   now: datetime) -> dict[str, Any]:  # fmt: skip
+    """An outbox row's columns, bar its ticket and event."""
+    return {"audience": audience, "recipient": recipient,
+            "template": template_key(audience, kind), "payload": payload,
+            "status": "pending", "attempts": 0, "next_attempt_at": now,
+            "created_at": now}  # fmt: skip
 
 
 def notifications_for(ticket: Ticket, event: TicketEvent, now: datetime) -> list[OutboxMessage]:
     """The outbox rows an event calls for (none for internal bookkeeping)."""
-    kind, rows = event.kind, []
-
-    def row(audience: str, recipient: str | None) -> None:
-        rows.append(OutboxMessage(
-            ticket=ticket, event=event, audience=audience, recipient=recipient,
-            template=template_key(audience, kind), payload=_payload(event), status="pending",
-            attempts=0, next_attempt_at=now, created_at=now,
-        ))  # fmt: skip
-
-    if kind in RESIDENT_EVENTS and ticket.reporter_phone and event.public:
-        row("resident", ticket.reporter_phone)
-    if kind in UNIT_EVENTS and ticket.lead_unit is not None:
-        row("unit", ticket.lead_unit.code)
-    if kind in SUPERVISOR_EVENTS:
-        row("supervisor", None)  # the campaign office, as configured when sent
-    return rows
+    lead = ticket.lead_unit.code if ticket.lead_unit is not None else None
+    return [
+        OutboxMessage(ticket=ticket, event=event,
+                      **message_values(audience, recipient, event.kind,
+                                       payload_for(event.kind, event.body, event.data), now))
+        for audience, recipient in recipients(event.kind, public=event.public,
+                                              reporter_phone=ticket.reporter_phone,
+                                              lead_unit=lead)
+    ]  # fmt: skip
 
 
 def retry_failed(session: Session, *, now: datetime, ids: list[int] | None = None) -> int:

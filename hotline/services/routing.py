@@ -343,6 +343,46 @@ class RoutingOutcome:
     co_unit_ids: tuple[int, ...] = ()
 
 
+@dataclass(frozen=True)
+class RoutingPlan:
+    """What routing decided for a new ticket, as plain values (no ORM objects)."""
+
+    record: dict[str, Any]  # stored on the ticket and shown to operators
+    reason: str
+    routed_data: dict[str, Any]  # the "routed" event's data
+    territorial: str | None
+    lead: str | None = None  # set when it is confident enough to dispatch
+    co_units: tuple[str, ...] = ()
+    category: str | None = None  # routing's category, when nobody chose one
+    dispatched_body: str | None = None
+
+
+def plan_routing(compiled: Compiled, decision: Decision, *,
+                 chosen_category: str | None) -> RoutingPlan:  # fmt: skip
+    """A category someone chose is a hint, not an order: if routing confidently says
+    something else, an operator decides."""
+    city = compiled.city
+    record = decision_record(compiled, decision)
+    dispatch, reason = decision.confident, decision.reason
+    if dispatch and chosen_category and decision.category and chosen_category != decision.category:
+        dispatch = False
+        reason = f"市民所选类别与自动识别（{decision.label}）不一致，请人工判断"
+        record.update(reason=reason, confident=False)
+    data = {"ruleset_id": compiled.record_id, "ruleset_version": compiled.version,
+            "label": decision.label, "confidence": decision.confidence,
+            "dispatched": dispatch}  # fmt: skip
+    territorial = decision.territorial_unit if decision.territorial_unit in city.unit_ids else None
+    if not dispatch or decision.lead_unit not in city.unit_ids:
+        return RoutingPlan(record, reason, {**data, "dispatched": False}, territorial)
+    lead = decision.lead_unit
+    co_codes = tuple(c for c in decision.co_units if c in city.unit_ids)
+    helpers = "、".join(filter(None, (city.unit_name(c) for c in co_codes)))
+    body = f"已转交{city.unit_name(lead)}办理" + (f"，{helpers}协办" if helpers else "") + "。"
+    category = decision.category if decision.category in city.categories else None
+    return RoutingPlan(record, reason, data, territorial, lead, co_codes,
+                       None if chosen_category else category, body)  # fmt: skip
+
+
 def apply_routing(
     ticket: Ticket,
     compiled: Compiled,
@@ -352,44 +392,29 @@ def apply_routing(
     sequence: int,
 ) -> RoutingOutcome:
     """Route a new ticket and, when confident, say where it goes; the caller attaches the
-    units. Events start at ``sequence``.
-
-    A category the resident chose is a hint, not an order: if routing confidently says
-    something else, an operator decides.
-    """
-    decision = route_ticket(compiled, ticket)
+    units. Events start at ``sequence``."""
+    plan = plan_routing(compiled, route_ticket(compiled, ticket), chosen_category=chosen_category)
     city = compiled.city
     ticket.ruleset_id = compiled.record_id
-    ticket.routing = decision_record(compiled, decision)
-    if decision.territorial_unit:
-        ticket.territorial_unit_id = city.unit_ids.get(decision.territorial_unit)
-    dispatch, reason = decision.confident, decision.reason
-    if dispatch and chosen_category and decision.category and chosen_category != decision.category:
-        dispatch = False
-        reason = f"市民所选类别与自动识别（{decision.label}）不一致，请人工判断"
-        ticket.routing.update(reason=reason, confident=False)
-    routed = new_event(
-        ticket, sequence, "routed", actor=SYSTEM, now=now, public=False, body=reason,
-        data={"ruleset_id": compiled.record_id, "ruleset_version": compiled.version,
-              "label": decision.label, "confidence": decision.confidence, "dispatched": dispatch},
-    )  # fmt: skip
-    if not dispatch or decision.lead_unit not in city.unit_ids:
+    ticket.routing = plan.record
+    if plan.territorial:
+        ticket.territorial_unit_id = city.unit_ids[plan.territorial]
+    routed = new_event(ticket, sequence, "routed", actor=SYSTEM, now=now, public=False,
+                       body=plan.reason, data=plan.routed_data)  # fmt: skip
+    if plan.lead is None:
         return RoutingOutcome([routed])
-    lead = decision.lead_unit
-    co_codes = [c for c in decision.co_units if c in city.unit_ids]
     ticket.status = Status.DISPATCHED.value
-    helpers = "、".join(filter(None, (city.unit_name(c) for c in co_codes)))
-    body = f"已转交{city.unit_name(lead)}办理" + (f"，{helpers}协办" if helpers else "") + "。"
     dispatched = new_event(
-        ticket, sequence + 1, "dispatched", actor=SYSTEM, now=now, public=True, body=body,
-        data={"lead_unit": lead, "co_units": co_codes, "automatic": True},
+        ticket, sequence + 1, "dispatched", actor=SYSTEM, now=now, public=True,
+        body=plan.dispatched_body,
+        data={"lead_unit": plan.lead, "co_units": list(plan.co_units), "automatic": True},
     )  # fmt: skip
-    category = city.categories.get(decision.category or "")
+    category = city.categories.get(plan.category or "")
     return RoutingOutcome(
         [routed, dispatched],
-        category_id=category.id if category and not chosen_category else None,
-        lead_unit_id=city.unit_ids[lead],
-        co_unit_ids=tuple(city.unit_ids[c] for c in co_codes),
+        category_id=category.id if category else None,
+        lead_unit_id=city.unit_ids[plan.lead],
+        co_unit_ids=tuple(city.unit_ids[c] for c in plan.co_units),
     )
 
 

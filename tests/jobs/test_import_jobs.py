@@ -68,29 +68,29 @@ def test_an_upload_goes_to_the_imports_queue_and_a_worker_runs_it(app, db, setti
 
 def test_a_killed_cli_import_is_rerun_without_duplicates(db, settings, tmp_path) -> None:
     path = tmp_path / "big.csv"
-    path.write_bytes(export(3000))
+    path.write_bytes(export(10000))
     env = {**os.environ, "HOTLINE_DATABASE_URL": settings.database_url,
            "HOTLINE_SECRET_KEY": settings.secret_key}  # fmt: skip
     env.pop("HOTLINE_REDIS_URL", None)
-    process = subprocess.Popen([str(HOTLINE), "import", str(path), "--chunk-size", "100"],
+    process = subprocess.Popen([str(HOTLINE), "import", str(path), "--chunk-size", "50"],
                                env=env, start_new_session=True, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)  # fmt: skip
     deadline = time.monotonic() + 60
     done = 0
     while time.monotonic() < deadline and done < 300:
-        time.sleep(0.05)
+        time.sleep(0.02)
         with db.transaction() as session:
             done = session.scalar(select(func.max(ImportBatch.rows_done))) or 0
     os.killpg(process.pid, signal.SIGKILL)
     process.wait(timeout=10)
     with db.transaction() as session:
         first = session.scalar(select(ImportBatch))
-        assert first.status == "running" and 300 <= first.rows_done < 3000, first.rows_done
+        assert first.status == "running" and 300 <= first.rows_done < 10000, first.rows_done
         assert session.scalar(select(func.count()).select_from(Ticket)) == first.rows_done
     rerun = subprocess.run([str(HOTLINE), "import", str(path)], env=env, capture_output=True,
                            text=True, timeout=300)  # fmt: skip
     assert rerun.returncode == 0, rerun.stderr
-    assert f"新建 {3000 - first.rows_done}，更新 0，未变 {first.rows_done}" in rerun.stdout
+    assert f"新建 {10000 - first.rows_done}，更新 0，未变 {first.rows_done}" in rerun.stdout
     with db.transaction() as session:
-        assert session.scalar(select(func.count()).select_from(Ticket)) == 3000
-        assert session.scalar(select(func.count(func.distinct(Ticket.number)))) == 3000
+        assert session.scalar(select(func.count()).select_from(Ticket)) == 10000
+        assert session.scalar(select(func.count(func.distinct(Ticket.number)))) == 10000
