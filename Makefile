@@ -47,6 +47,7 @@ bench: venv
 	$(BIN)/python bench/intake.py
 	$(BIN)/python bench/metrics.py
 	$(BIN)/python bench/outbox.py
+	$(BIN)/python bench/import.py
 
 clean:
 	rm -rf $(VENV) var/test-* .ruff_cache

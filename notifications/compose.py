@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -14,13 +15,31 @@ from hotline.domain.states import PUBLIC_STATUS_LABELS, STATUS_LABELS, Status
 from hotline.domain.templates import render
 from hotline.domain.tracking import tracking_token
 from hotline.models import OutboxMessage, Ticket, Unit
-from hotline.services.templates import get_template
+from hotline.services.templates import EffectiveTemplate, get_template
 
 from .channels import Channel, Message, PermanentError, Suppressed
 from .channels.console import ConsoleChannel
 from .channels.email import SmtpChannel
 from .channels.sms import HttpSmsGateway
 from .channels.webhook import WebhookChannel
+
+TEMPLATE_TTL = 5.0  # seconds: an admin's edit reaches every worker within this time
+_templates: dict[str, tuple[float, EffectiveTemplate]] = {}
+
+
+def _template(session: Session, key: str) -> EffectiveTemplate:
+    """The template for ``key``, read at most every few seconds per process (one query per
+    message would cost as much as the rest of composing it)."""
+    cached = _templates.get(key)
+    if cached is None or time.monotonic() - cached[0] > TEMPLATE_TTL:
+        cached = (time.monotonic(), get_template(session, key))
+        _templates[key] = cached
+    return cached[1]
+
+
+def forget_templates() -> None:
+    """Drop the cached templates (tests; a process that must see an edit at once)."""
+    _templates.clear()
 
 
 def _when(value: datetime | None, tz: ZoneInfo) -> str:
@@ -65,7 +84,7 @@ def compose(session: Session, row: OutboxMessage, settings: Settings) -> tuple[C
     ticket = session.get(Ticket, row.ticket_id) if row.ticket_id else None
     if ticket is None:
         raise PermanentError("工单不存在")
-    template = get_template(session, row.template)
+    template = _template(session, row.template)
     values = values_for(session, ticket, row, settings)
     text, subject = render(template.body, values), render(template.subject, values)
     key = str(row.id)

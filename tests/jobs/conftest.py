@@ -58,3 +58,13 @@ def receiver():
     server = Receiver()
     yield server
     server.close()
+
+
+@pytest.fixture(autouse=True)
+def fresh_templates():
+    """Each test sees the templates as it set them, not as an earlier test left them cached."""
+    from notifications.compose import forget_templates
+
+    forget_templates()
+    yield
+    forget_templates()
