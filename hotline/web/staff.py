@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import redirect, render_template, request, url_for
-from flask_login import LoginManager, current_user, login_required, login_user, logout_user
+from flask_login import LoginManager, login_user, logout_user
 from sqlalchemy import select
 
 from ..domain.states import Role
@@ -27,6 +27,7 @@ class StaffUser:
     username: str
     display_name: str
     role: Role
+    unit_id: int | None
     unit_name: str | None
     is_active: bool = True
     is_authenticated: bool = True
@@ -41,7 +42,7 @@ class StaffUser:
 
 
 def _staff(user: User) -> StaffUser:
-    return StaffUser(user.id, user.username, user.display_name, Role(user.role),
+    return StaffUser(user.id, user.username, user.display_name, Role(user.role), user.unit_id,
                      user.unit.name if user.unit else None)  # fmt: skip
 
 
@@ -80,7 +81,7 @@ def login() -> Any:
             target = request.args.get("next", "")
             # Only local paths: never bounce a fresh session to another site.
             if not target.startswith("/") or target.startswith("//"):
-                target = url_for("public.console")
+                target = url_for("public.console_home")
             return redirect(target, code=303)
     return render_template("login.html", message=message), status
 
@@ -89,9 +90,3 @@ def login() -> Any:
 def logout() -> Any:
     logout_user()
     return redirect(url_for("public.login"), code=303)
-
-
-@bp.get("/console")
-@login_required
-def console() -> Any:
-    return render_template("console.html", user=current_user)

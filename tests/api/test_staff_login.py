@@ -27,11 +27,12 @@ def test_console_needs_a_session(client) -> None:
 def test_sign_in_and_out(client) -> None:
     response = login_form(client, "supervisor", "demo-supervisor-1")
     assert response.status_code == 303 and response.headers["Location"].endswith("/console")
-    page = client.get("/console").get_data(as_text=True)
+    page = client.get("/console", follow_redirects=True).get_data(as_text=True)
     assert "创建办督查员" in page and "督办" in page
     token = __import__("re").search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     assert client.post("/logout", data={"csrf_token": token}).status_code == 303
-    assert client.get("/console").status_code == 302
+    after = client.get("/console")
+    assert after.status_code == 302 and "/login" in after.headers["Location"]
 
 
 def test_wrong_password_counts_down_then_locks(client, db, clock) -> None:

@@ -1,0 +1,133 @@
+"""The lists people work from: the manual-dispatch queue, a unit's worklist by deadline, the
+supervisor's boards and search. Pages of tickets, each list in one indexed query."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from ..domain.states import Status
+from ..models import Ticket, ticket_co_units
+
+PER_PAGE = 50
+OPEN = (Status.DISPATCHED, Status.ACCEPTED, Status.IN_PROGRESS, Status.REOPENED)
+UNASSIGNED = (Status.REPORTED, Status.RETURNED)
+
+
+@dataclass(frozen=True)
+class Page:
+    tickets: list[Ticket]
+    total: int
+    page: int
+    per_page: int = PER_PAGE
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def _page(session: Session, stmt: Select, page: int, per_page: int = PER_PAGE) -> Page:
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    page = max(1, min(page, max(1, -(-total // per_page))))
+    tickets = list(session.scalars(
+        stmt.options(selectinload(Ticket.category), selectinload(Ticket.lead_unit),
+                     selectinload(Ticket.territorial_unit))
+        .limit(per_page).offset((page - 1) * per_page)
+    ))  # fmt: skip
+    return Page(tickets, total, page, per_page)
+
+
+def manual_queue(session: Session, *, page: int = 1) -> Page:
+    """Tickets no unit has: routing was unsure, someone disagreed, or a unit returned it —
+    the least confident first, then the oldest."""
+    confidence = Ticket.routing["confidence"].as_float()
+    stmt = (
+        select(Ticket)
+        .where(Ticket.status.in_([s.value for s in UNASSIGNED]))
+        .order_by(func.coalesce(confidence, 0.0), Ticket.created_at)
+    )
+    return _page(session, stmt, page)
+
+
+def _handled_by(unit_ids: set[int]):  # type: ignore[no-untyped-def]
+    co = select(ticket_co_units.c.ticket_id).where(ticket_co_units.c.unit_id.in_(unit_ids))
+    return or_(Ticket.lead_unit_id.in_(unit_ids), Ticket.id.in_(co))
+
+
+def unit_worklist(session: Session, unit_ids: set[int], *, page: int = 1) -> Page:
+    """A unit's open tickets (lead or co-unit), the nearest deadline first."""
+    stmt = (
+        select(Ticket)
+        .where(Ticket.status.in_([s.value for s in OPEN]), _handled_by(unit_ids))
+        .order_by(Ticket.resolve_by.is_(None), Ticket.resolve_by, Ticket.id)
+    )
+    return _page(session, stmt, page)
+
+
+def overdue(session: Session, *, now: datetime, page: int = 1) -> Page:
+    """Open tickets past their resolve-by or raised by the sweep, the most escalated first."""
+    stmt = (
+        select(Ticket)
+        .where(Ticket.status.in_([s.value for s in OPEN]),
+               or_(Ticket.resolve_by < now, Ticket.supervision_level > 0))
+        .order_by(Ticket.supervision_level.desc(), Ticket.resolve_by)
+    )  # fmt: skip
+    return _page(session, stmt, page)
+
+
+def returned(session: Session, *, page: int = 1) -> Page:
+    """Returns waiting for a ruling (退单争议)."""
+    stmt = select(Ticket).where(Ticket.status == Status.RETURNED.value).order_by(Ticket.updated_at)
+    return _page(session, stmt, page)
+
+
+def extension_requests(session: Session) -> list[Ticket]:
+    """Open tickets with an extension request waiting (few at any time)."""
+    candidates = session.scalars(
+        select(Ticket).where(Ticket.status.in_([s.value for s in OPEN]),
+                             Ticket.extensions_used < 3)
+        .options(selectinload(Ticket.lead_unit), selectinload(Ticket.category))
+    )  # fmt: skip
+    return [t for t in candidates if (t.sla or {}).get("pending_extension")]
+
+
+def callbacks_due(session: Session, *, page: int = 1) -> Page:
+    """Resolved tickets waiting for the resident's answer (回访), the oldest first."""
+    stmt = (
+        select(Ticket)
+        .where(Ticket.status == Status.RESOLVED.value)
+        .order_by(Ticket.resolved_at, Ticket.id)
+    )
+    return _page(session, stmt, page)
+
+
+def search(session: Session, *, unit_ids: set[int] | None, timezone: str, text: str = "",
+           statuses: Sequence[str] = (), day_from: date | None = None,
+           day_to: date | None = None, page: int = 1) -> Page:  # fmt: skip
+    """By number, phone, words of the text or the place, status and date received."""
+    stmt = select(Ticket)
+    words = text.strip()
+    if words:
+        like = f"%{words.replace('%', '').replace('_', '')}%"
+        stmt = stmt.where(or_(
+            Ticket.number == words, Ticket.external_ref == words,
+            Ticket.reporter_phone == words.replace(" ", "").replace("-", ""),
+            Ticket.description.like(like), Ticket.title.like(like), Ticket.address.like(like),
+        ))  # fmt: skip
+    if statuses:
+        stmt = stmt.where(Ticket.status.in_(list(statuses)))
+    tz = ZoneInfo(timezone)
+    if day_from:
+        stmt = stmt.where(Ticket.created_at >= datetime.combine(day_from, time(), tz))
+    if day_to:
+        stmt = stmt.where(
+            Ticket.created_at < datetime.combine(day_to + timedelta(days=1), time(), tz)
+        )
+    if unit_ids is not None:
+        stmt = stmt.where(_handled_by(unit_ids))
+    return _page(session, stmt.order_by(Ticket.created_at.desc(), Ticket.id.desc()), page)

@@ -1,0 +1,399 @@
+"""The staff consoles: worklists, the manual-dispatch queue, supervision boards, search and
+the ticket page with its actions — over the same services and checks as the API."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+from markupsafe import Markup, escape
+from marshmallow import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..action_schemas import SCHEMAS
+from ..domain.states import STATUS_LABELS, Role, Status
+from ..domain.workflow import Action, Refused, check
+from ..errors import HotlineError, PayloadTooLarge
+from ..extensions import hotline
+from ..models import Attachment, Category, Ticket, TicketEvent, Unit
+from ..photos import prepare_photo
+from ..services import worklists
+from ..services.actors import Actor
+from ..services.lifecycle import Who, perform, relation
+from ..services.queries import get_ticket_for, lock_ticket, visible_unit_ids
+from . import bp
+
+STAFF = (Role.OPERATOR, Role.UNIT, Role.SUPERVISOR, Role.ADMIN)
+CITY_WIDE = (Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN)
+
+ACTION_LABELS = {
+    Action.DISPATCH: "派单 / 改派", Action.ACCEPT: "签收", Action.RETURN: "退单",
+    Action.ARBITRATE: "退单裁决", Action.FEEDBACK: "反馈进展", Action.NOTE: "内部备注",
+    Action.REQUEST_EXTENSION: "申请延期", Action.DECIDE_EXTENSION: "审批延期",
+    Action.REPORT_PART: "报告协办情况", Action.WAIVE_CO_UNITS: "免除协办报告",
+    Action.RESOLVE: "办结", Action.SUPERVISE: "督办", Action.RECHECK: "回头看",
+    Action.CONFIRM: "回访登记", Action.REOPEN: "重办", Action.REJECT: "不予受理",
+    Action.MERGE: "合并为重复件",
+}  # fmt: skip
+YES_NO = (("true", "是"), ("false", "否"))
+# Each action's form: (field, label, kind, required, choices)
+FORMS: dict[Action, list[tuple[str, str, str, bool, tuple[tuple[str, str], ...]]]] = {
+    Action.DISPATCH: [("lead_unit", "主办单位", "unit", True, ()),
+                      ("co_units", "协办单位（可多选）", "units", False, ()),
+                      ("category", "问题类别（可更正）", "category", False, ()),
+                      ("note", "派单说明（内部）", "textarea", False, ())],
+    Action.ACCEPT: [],
+    Action.RETURN: [("reason", "退单理由", "textarea", True, ())],
+    Action.ARBITRATE: [("decision", "裁决", "select", True,
+                        (("uphold", "退单成立，重新派单"), ("overrule", "退回原单位办理"))),
+                       ("reason", "说明", "textarea", False, ())],
+    Action.FEEDBACK: [("body", "反馈内容（市民可见）", "textarea", True, ())],
+    Action.NOTE: [("body", "备注内容（仅内部可见）", "textarea", True, ())],
+    Action.REQUEST_EXTENSION: [("reason", "延期理由", "textarea", True, ()),
+                               ("until", "申请延至", "datetime", True, ())],
+    Action.DECIDE_EXTENSION: [("approve", "是否批准", "select", True,
+                               (("true", "批准"), ("false", "不批准"))),
+                              ("reason", "说明", "textarea", False, ())],
+    Action.REPORT_PART: [("body", "协办情况", "textarea", True, ())],
+    Action.WAIVE_CO_UNITS: [("reason", "说明", "textarea", False, ())],
+    Action.RESOLVE: [("reply", "办理结果（市民可见）", "textarea", True, ()),
+                     ("photos", "整改照片（可多张，市民可见）", "file", False, ())],
+    Action.SUPERVISE: [("notice", "督办意见", "textarea", True, ()),
+                       ("resolve_by", "新的办结时限（可不填）", "datetime", False, ())],
+    Action.RECHECK: [("result", "回头看结果", "textarea", True, ()),
+                     ("held", "整改效果是否保持", "select", True, YES_NO)],
+    Action.CONFIRM: [("resolved", "问题是否解决", "select", True, (("true", "已解决"),
+                                                              ("false", "未解决"))),
+                     ("satisfaction", "满意度", "select", True,
+                      (("satisfied", "满意"), ("basic", "基本满意"),
+                       ("dissatisfied", "不满意"))),
+                     ("comment", "市民意见", "textarea", False, ())],
+    Action.REOPEN: [("reason", "重办理由", "textarea", True, ())],
+    Action.REJECT: [("reason", "不予受理的理由", "textarea", True, ())],
+    Action.MERGE: [("into", "并入的工单编号", "text", True, ())],
+}  # fmt: skip
+
+
+def staff_only(*roles: Role) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Signed-in staff of these roles (all staff when none given); others get 403."""
+    allowed = roles or STAFF
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                return redirect(url_for("public.login", next=request.full_path.rstrip("?")))
+            if current_user.role not in allowed:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def _scope(session: Session) -> set[int] | None:
+    return visible_unit_ids(session, current_user.role, current_user.unit_id)
+
+
+def _who(session: Session) -> Who:
+    unit_ids = frozenset(_scope(session) or ()) if current_user.role is Role.UNIT else frozenset()
+    return Who(Actor(current_user.id, current_user.display_name), current_user.role, unit_ids)
+
+
+def _page_number() -> int:
+    raw = request.args.get("page", "1")
+    return int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1
+
+
+def _local(value: datetime | None) -> datetime | None:
+    return value.astimezone(ZoneInfo(hotline().settings.timezone)) if value else None
+
+
+def _urgency(ticket: Ticket, now: datetime) -> str:
+    """overdue / warning / "" — for the colour of a worklist row."""
+    if ticket.resolve_by is None or ticket.status not in {s.value for s in worklists.OPEN}:
+        return ""
+    if ticket.resolve_by < now or ticket.supervision_level > 0:
+        return "overdue"
+    if ticket.dispatched_at and ticket.resolve_by > ticket.dispatched_at:
+        spent = (now - ticket.dispatched_at) / (ticket.resolve_by - ticket.dispatched_at)
+        if spent >= 0.75 or (ticket.sla or {}).get("warned"):
+            return "warning"
+    return ""
+
+
+def _render_list(title: str, page: worklists.Page, *, intro: str = "",
+                 show_routing: bool = False) -> str:  # fmt: skip
+    rows = _rows(page, hotline().now(), routing=show_routing)
+    return render_template("console/list.html", title=title, intro=intro, page=page, rows=rows,
+                           show_routing=show_routing)  # fmt: skip
+
+
+def _rows(page: worklists.Page, now: datetime, *, routing: bool) -> list[dict[str, Any]]:
+    return [{"ticket": t, "urgency": _urgency(t, now), "status": STATUS_LABELS[Status(t.status)],
+             "resolve_by": _local(t.resolve_by), "created_at": _local(t.created_at),
+             "terms": _matched_terms(t) if routing else []}
+            for t in page.tickets]  # fmt: skip
+
+
+EVENT_LABELS = {
+    "submitted": "受理", "routed": "自动分派", "dispatched": "派单", "accepted": "签收",
+    "returned": "退单", "arbitrated": "退单裁决", "feedback": "反馈进展", "note": "备注",
+    "extension_requested": "申请延期", "extension_decided": "延期审批",
+    "part_reported": "协办报告", "co_units_waived": "免除协办报告", "resolved": "办结",
+    "supervised": "督办", "rechecked": "回头看", "confirmed": "回访", "reopened": "重办",
+    "rejected": "不予受理", "merged": "合并", "closed_unrated": "超时未评价办结",
+    "sla_warning": "时限预警", "overdue": "超期", "escalated": "升级督办", "updated": "热线更新",
+}  # fmt: skip
+
+
+@bp.app_template_filter("event_label")
+def event_label(kind: str) -> str:
+    return EVENT_LABELS.get(kind, kind)
+
+
+@bp.app_template_filter("merge_page")
+def merge_page(query: dict[str, str], page: int) -> str:
+    """The current query string with another page number."""
+    from urllib.parse import urlencode
+
+    return urlencode({**query, "page": page})
+
+
+@bp.app_template_filter("highlight")
+def highlight(text: str | None, terms: list[str]) -> Markup:
+    """The text, escaped, with the terms routing matched marked."""
+    safe = str(escape(text or ""))
+    for term in sorted({t for t in terms if t}, key=len, reverse=True):
+        escaped = str(escape(term))
+        safe = safe.replace(escaped, f"<mark>{escaped}</mark>")
+    return Markup(safe)  # noqa: S704 - built from escaped parts only
+
+
+def _matched_terms(ticket: Ticket) -> list[str]:
+    candidates = (ticket.routing or {}).get("candidates") or []
+    if not candidates:
+        return []
+    return [m["term"] for m in candidates[0].get("matches", []) if m.get("weight", 0) > 0]
+
+
+# ---------------------------------------------------------------- lists
+
+
+@bp.get("/console")
+@staff_only()
+def console_home() -> Any:
+    home = {Role.OPERATOR: "public.queue", Role.UNIT: "public.worklist",
+            Role.SUPERVISOR: "public.supervision", Role.ADMIN: "public.search"}  # fmt: skip
+    return redirect(url_for(home[current_user.role]))
+
+
+@bp.get("/console/queue")
+@staff_only(*CITY_WIDE)
+def queue() -> str:
+    with hotline().db.transaction() as session:
+        page = worklists.manual_queue(session, page=_page_number())
+        intro = "系统无把握、类别有分歧或被退回的工单，置信度低的在前。"
+        return _render_list("待派单队列", page, show_routing=True, intro=intro)
+
+
+@bp.get("/console/worklist")
+@staff_only(Role.UNIT)
+def worklist() -> str:
+    with hotline().db.transaction() as session:
+        page = worklists.unit_worklist(session, _scope(session) or set(), page=_page_number())
+        return _render_list("我的待办", page, intro="按办结时限排序：红色已超期，黄色时限将至。")
+
+
+@bp.get("/console/callbacks")
+@staff_only(*CITY_WIDE)
+def callbacks() -> str:
+    with hotline().db.transaction() as session:
+        page = worklists.callbacks_due(session, page=_page_number())
+        return _render_list(
+            "待回访", page, intro="已办结、等待市民确认的工单：电话回访后登记结果。"
+        )
+
+
+@bp.get("/console/supervision")
+@staff_only(Role.SUPERVISOR, Role.ADMIN)
+def supervision() -> str:
+    app = hotline()
+    with app.db.transaction() as session:
+        late = worklists.overdue(session, now=app.now(), page=_page_number())
+        disputes = worklists.returned(session)
+        extensions = worklists.extension_requests(session)
+        return render_template("console/supervision.html", late=late, page=late,
+                               rows=_rows(late, app.now(), routing=False),
+                               disputes=disputes.tickets, extensions=extensions)  # fmt: skip
+
+
+@bp.get("/console/search")
+@staff_only()
+def search() -> str:
+    app = hotline()
+    args = request.args
+    statuses = [s for s in args.getlist("status") if s in {x.value for x in Status}]
+    errors: dict[str, str] = {}
+    days: dict[str, date | None] = {}
+    for name in ("from", "to"):
+        try:
+            days[name] = date.fromisoformat(args[name]) if args.get(name) else None
+        except ValueError:
+            errors[name] = "日期格式应为 2026-11-21"
+            days[name] = None
+    with app.db.transaction() as session:
+        page = worklists.search(
+            session, unit_ids=_scope(session), timezone=app.settings.timezone,
+            text=args.get("q", "")[:100], statuses=statuses, day_from=days["from"],
+            day_to=days["to"], page=_page_number(),
+        )  # fmt: skip
+        rows = _rows(page, app.now(), routing=False)
+        return render_template("console/search.html", page=page, rows=rows, errors=errors,
+                               statuses=statuses, labels=STATUS_LABELS, args=args)  # fmt: skip
+
+
+# ---------------------------------------------------------------- one ticket
+
+
+def _allowed_actions(ticket: Ticket, who: Who) -> list[Action]:
+    allowed = []
+    for action in FORMS:
+        try:
+            check(action, Status(ticket.status), who.role, relation(ticket, who))
+        except Refused:
+            continue
+        allowed.append(action)
+    return allowed
+
+
+def _ticket_page(session: Session, number: str, *, errors: dict[str, Any] | None = None,
+                 failed: str | None = None, message: str | None = None,
+                 status: int = 200) -> tuple[str, int]:  # fmt: skip
+    ticket = get_ticket_for(session, number, _scope(session))
+    who = _who(session)
+    events = list(session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
+                                  .order_by(TicketEvent.sequence)))  # fmt: skip
+    photos = list(session.scalars(select(Attachment).where(Attachment.ticket_id == ticket.id)))
+    units = list(session.scalars(select(Unit).where(Unit.active).order_by(Unit.kind, Unit.code)))
+    categories = list(session.scalars(select(Category).where(Category.active)
+                                      .order_by(Category.code)))  # fmt: skip
+    html = render_template(
+        "console/ticket.html", ticket=ticket, status_label=STATUS_LABELS[Status(ticket.status)],
+        events=[(e, _local(e.created_at)) for e in events], photos=photos,
+        actions=_allowed_actions(ticket, who), forms=FORMS, labels=ACTION_LABELS,
+        units=units, categories=categories, errors=errors or {}, failed=failed, message=message,
+        form=request.form if failed else {}, terms=_matched_terms(ticket),
+        local=_local, urgency=_urgency(ticket, hotline().now()),
+        may_see_phone=current_user.role is not Role.UNIT or ticket.consent_contact,
+    )  # fmt: skip
+    return html, status
+
+
+@bp.get("/console/tickets/<number>")
+@staff_only()
+def ticket_page(number: str) -> Any:
+    with hotline().db.transaction() as session:
+        return _ticket_page(session, number)
+
+
+@bp.get("/console/tickets/<number>/photos/<int:attachment_id>")
+@staff_only()
+def staff_photo(number: str, attachment_id: int) -> Any:
+    app = hotline()
+    with app.db.transaction() as session:
+        ticket = get_ticket_for(session, number, _scope(session))
+        photo = session.get(Attachment, attachment_id)
+        if photo is None or photo.ticket_id != ticket.id:
+            abort(404)
+        path, mimetype = app.photos.path(photo.stored_name), photo.content_type
+    if not path.exists():
+        abort(404)
+    response = send_file(path, mimetype=mimetype, max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _form_data(action: Action) -> dict[str, Any]:
+    """The submitted form as the action's schema expects it (the API's JSON shapes)."""
+    data: dict[str, Any] = {"version": request.form.get("version", "")}
+    if data["version"].isdigit():
+        data["version"] = int(data["version"])
+    for name, _label, kind, _required, _choices in FORMS[action]:
+        if kind == "file":
+            continue
+        if kind == "units":
+            data[name] = [v for v in request.form.getlist(name) if v]
+            continue
+        value = request.form.get(name, "").strip()
+        if value == "" and kind in ("textarea", "datetime", "category", "select", "text", "unit"):
+            if any(f[0] == name and f[3] for f in FORMS[action]):
+                data[name] = value  # let the schema say it is required
+            continue
+        data[name] = value
+    return data
+
+
+@bp.post("/console/tickets/<number>/<action_name>")
+@staff_only()
+def act(number: str, action_name: str) -> Any:
+    try:
+        action = Action(action_name)
+    except ValueError:
+        abort(404)
+    if action not in FORMS:
+        abort(404)
+    app = hotline()
+    schema, _ = SCHEMAS[action]
+    stored: list[str] = []
+    with app.db.transaction() as session:
+        get_ticket_for(session, number, _scope(session))  # others' tickets stay invisible
+        try:
+            data = schema().load(_form_data(action))
+        except ValidationError as exc:
+            messages = exc.messages if isinstance(exc.messages, dict) else {}
+            return _ticket_page(session, number, errors=messages, failed=action.value, status=422)
+        try:
+            with session.begin_nested():
+                ticket = lock_ticket(session, number, data.pop("version"))
+                if action is Action.CONFIRM:
+                    data["channel"] = "callback"
+                if action is Action.RESOLVE:
+                    data["evidence"] = _store_evidence(session, ticket, stored)
+                perform(session, ticket, action, data, who=_who(session), now=app.now(),
+                        clock=app.calendars.clock(session))  # fmt: skip
+        except HotlineError as exc:
+            app.photos.delete(stored)  # nothing half-saved
+            return _ticket_page(session, number, errors=exc.errors or {}, failed=action.value,
+                                message=exc.detail, status=exc.status)  # fmt: skip
+    flash(f"{ACTION_LABELS[action]}：已完成", "success")
+    return redirect(url_for("public.ticket_page", number=number))
+
+
+def _store_evidence(session: Session, ticket: Ticket, stored: list[str]) -> list[int]:
+    """Photos sent with 办结, stored like the API's attachments; their ids become evidence.
+    ``stored`` collects the file names, for the caller to remove if the action fails."""
+    app = hotline()
+    files = [f for f in request.files.getlist("photos") if f and f.filename]
+    if len(files) > app.settings.max_photos:
+        raise PayloadTooLarge(f"每次最多上传 {app.settings.max_photos} 张照片")
+    limit = app.settings.max_photo_bytes
+    prepared = [prepare_photo(f.stream.read(limit + 1), f.filename, max_bytes=limit)
+                for f in files]  # fmt: skip
+    for photo in prepared:
+        stored.append(app.photos.save(photo))
+    rows = [Attachment(ticket=ticket, stored_name=name, original_name=photo.original_name,
+                       content_type=photo.content_type, size=len(photo.content),
+                       width=photo.width, height=photo.height, sha256=photo.sha256,
+                       public=False, created_at=app.now())
+            for photo, name in zip(prepared, stored, strict=True)]  # fmt: skip
+    session.add_all(rows)
+    session.flush()
+    return [row.id for row in rows]
