@@ -5,11 +5,13 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
+ASSETS := hotline/web/assets
+VENDOR := hotline/web/static/vendor
 # A throwaway database is created (and dropped) on this server by the test suite.
 HOTLINE_TEST_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 export HOTLINE_TEST_PG_URL
 
-.PHONY: run test lint venv clean bench
+.PHONY: run test lint venv clean bench browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +22,14 @@ $(VENV)/.installed: setup.cfg pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-venv: $(VENV)/.installed
+venv: $(VENV)/.installed $(VENDOR)/echarts.min.js
+
+# Chart library for the dashboard, pinned in hotline/web/assets/package-lock.json, copied into
+# our own static files: pages never load anything from a CDN, and work offline after this.
+$(VENDOR)/echarts.min.js: $(ASSETS)/package-lock.json
+	cd $(ASSETS) && npm ci --no-audit --no-fund --silent
+	mkdir -p $(VENDOR)
+	cp $(ASSETS)/node_modules/echarts/dist/echarts.min.js $@
 
 run: venv
 	mkdir -p var
@@ -38,9 +47,19 @@ lint: venv
 	$(BIN)/lint-imports --no-cache
 
 # Unit tests need no database; everything that touches one runs on SQLite and on PostgreSQL.
-test: lint
+# The browser tests (tests/e2e) run once, on SQLite, in Debian's chromium.
+test: lint browser
 	HOTLINE_TEST_DATABASE=sqlite $(BIN)/pytest -q tests
 	HOTLINE_TEST_DATABASE=postgresql $(BIN)/pytest -q tests/integration tests/api tests/jobs
+
+# Debian's chromium for the browser tests, and a CJK font so screenshots show the Chinese.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
+		echo "installing chromium and a CJK font for the browser tests"; \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei; \
+	fi
 
 bench: venv
 	$(BIN)/python bench/routing.py

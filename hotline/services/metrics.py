@@ -38,8 +38,15 @@ def _ratio(numerator: int, denominator: int) -> float | None:
 
 
 def compute(
-    session: Session, *, group_by: str, start: datetime, end: datetime, now: datetime
+    session: Session,
+    *,
+    group_by: str,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    territory: set[int] | None = None,
 ) -> dict[str, Any]:
+    """``territory`` keeps tickets that happened in these units (a district's subtree)."""
     if group_by == "category":
         key = Ticket.category_id
     elif group_by == "street":
@@ -48,6 +55,8 @@ def compute(
     else:
         key = Ticket.lead_unit_id
     in_period = and_(Ticket.created_at >= start, Ticket.created_at < end)
+    if territory is not None:
+        in_period = and_(in_period, Ticket.territorial_unit_id.in_(territory))
     one = 1
     totals = (
         select(

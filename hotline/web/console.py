@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Response, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from markupsafe import Markup, escape
 from marshmallow import ValidationError
@@ -23,7 +23,7 @@ from ..errors import HotlineError, PayloadTooLarge
 from ..extensions import hotline
 from ..models import Attachment, Category, Ticket, TicketEvent, Unit
 from ..photos import prepare_photo
-from ..services import worklists
+from ..services import dashboard, worklists
 from ..services.actors import Actor
 from ..services.lifecycle import Who, perform, relation
 from ..services.queries import get_ticket_for, lock_ticket, visible_unit_ids
@@ -191,7 +191,7 @@ def _matched_terms(ticket: Ticket) -> list[str]:
 @staff_only()
 def console_home() -> Any:
     home = {Role.OPERATOR: "public.queue", Role.UNIT: "public.worklist",
-            Role.SUPERVISOR: "public.supervision", Role.ADMIN: "public.search"}  # fmt: skip
+            Role.SUPERVISOR: "public.supervision", Role.ADMIN: "public.dashboard_page"}  # fmt: skip
     return redirect(url_for(home[current_user.role]))
 
 
@@ -397,3 +397,84 @@ def _store_evidence(session: Session, ticket: Ticket, stored: list[str]) -> list
     session.add_all(rows)
     session.flush()
     return [row.id for row in rows]
+
+
+# ---------------------------------------------------------------- dashboard
+
+
+def _dashboard_filters() -> tuple[dashboard.Filters, dict[str, str]]:
+    app = hotline()
+    today = app.now().astimezone(ZoneInfo(app.settings.timezone)).date()
+    errors: dict[str, str] = {}
+    days = {}
+    for name, default in (("from", today - timedelta(days=29)), ("to", today)):
+        raw = request.args.get(name, "")
+        try:
+            days[name] = date.fromisoformat(raw) if raw else default
+        except ValueError:
+            errors[name] = "日期格式应为 2026-11-21"
+            days[name] = default
+    if days["from"] > days["to"]:
+        errors["to"] = "结束日期不能早于开始日期"
+        days["from"], days["to"] = days["to"], days["from"]
+    if (days["to"] - days["from"]).days > 366:
+        errors["from"] = "一次最多查看一年"
+        days["from"] = days["to"] - timedelta(days=366)
+    district = request.args.get("district") or None
+    return dashboard.Filters(days["from"], days["to"], district), errors
+
+
+@bp.get("/console/dashboard")
+@staff_only(Role.SUPERVISOR, Role.ADMIN)
+def dashboard_page() -> str:
+    app = hotline()
+    filters, errors = _dashboard_filters()
+    tz = app.settings.timezone
+    with app.db.transaction() as session:
+        ranking = dashboard.ranking(session, filters, now=app.now(), timezone=tz)
+        weekly = dashboard.weekly(session, filters, timezone=tz)
+        hotspots = dashboard.hotspots(session, filters, timezone=tz)
+        districts = [(d.code, d.name) for d in dashboard.districts(session)]
+    chart_data = {
+        "ranking": [{"name": r["name"], "response": r["response_rate"],
+                     "resolution": r["resolution_rate"], "satisfaction": r["satisfaction_rate"]}
+                    for r in ranking[:15]],
+        "weeks": weekly["weeks"], "volume": weekly["volume"], "trend": weekly["trend"],
+    }  # fmt: skip
+    return render_template(
+        "console/dashboard.html", filters=filters, errors=errors, ranking=ranking,
+        weekly=weekly, hotspots=[{**h, "last_at": _local(h["last_at"])} for h in hotspots],
+        districts=districts, chart_data=chart_data, args=request.args,
+    )  # fmt: skip
+
+
+@bp.get("/console/dashboard.csv")
+@staff_only(Role.SUPERVISOR, Role.ADMIN)
+def dashboard_csv() -> Any:
+    import csv
+    import io
+
+    app = hotline()
+    filters, _ = _dashboard_filters()
+    with app.db.transaction() as session:
+        ranking = dashboard.ranking(session, filters, now=app.now(),
+                                    timezone=app.settings.timezone)  # fmt: skip
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow(["排名", "单位", "工单数", "响应率", "解决率", "满意率", "综合", "按时办结率",
+                     "退单率", "重办率", "超期"])  # fmt: skip
+
+    def pct(value: float | None) -> str:
+        return "" if value is None else f"{value * 100:.1f}%"
+
+    for r in ranking:
+        writer.writerow([r["rank"], r["name"], r["tickets"], pct(r["response_rate"]),
+                         pct(r["resolution_rate"]), pct(r["satisfaction_rate"]), pct(r["score"]),
+                         pct(r["on_time_rate"]), pct(r["return_rate"]), pct(r["reopen_rate"]),
+                         r["overdue"]])  # fmt: skip
+    name = f"三率排名-{filters.day_from}-{filters.day_to}.csv"
+    from urllib.parse import quote
+
+    return Response(out.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})  # fmt: skip

@@ -36,7 +36,7 @@ def test_each_role_lands_on_its_own_page(app) -> None:
     homes = {"operator": ("demo-operator-1", "/console/queue"),
              "cgj": ("demo-unit-1", "/console/worklist"),
              "supervisor": ("demo-supervisor-1", "/console/supervision"),
-             "admin": ("demo-admin-1", "/console/search")}  # fmt: skip
+             "admin": ("demo-admin-1", "/console/dashboard")}  # fmt: skip
     for user, (password, home) in homes.items():
         client = signed_in(app, user, password)
         assert client.get("/console").headers["Location"].endswith(home)

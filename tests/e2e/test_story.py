@@ -1,0 +1,125 @@
+"""The whole story in a real browser: a resident reports with a photo, routing dispatches it,
+the unit accepts, gives feedback and resolves with evidence, the resident confirms on the
+tracking page, and the supervisor's dashboard counts it. Plus the scope and board checks."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from sqlalchemy import update
+
+from hotline.models import Ticket
+from tests.e2e.conftest import shot, sign_in
+from tests.helpers import VALID, auth, image_bytes
+
+
+def action(page, label: str, **fields: str) -> None:
+    """Open one action's form on the ticket page, fill it, submit it."""
+    box = page.locator("details.action").filter(
+        has=page.locator("summary", has_text=re.compile(f"^{label}$"))
+    )
+    box.locator("summary").click()
+    for field, value in fields.items():
+        box.get_by_label(field).fill(value)
+    box.get_by_role("button", name=label).click()
+    page.wait_for_load_state()
+    assert page.get_by_text(f"{label}：已完成").is_visible(), page.content()[:2000]
+
+
+def test_report_to_confirmation_to_dashboard(page, server, tmp_path) -> None:
+    photo = tmp_path / "street.jpg"
+    photo.write_bytes(image_bytes())
+    page.goto(f"{server}/")
+    shot(page, "01-public-form")
+    page.get_by_label("问题描述").fill(VALID["description"])
+    page.get_by_label("发生地点").fill("和平路菜市场门口")
+    page.locator("#photos").set_input_files(str(photo))
+    page.get_by_label("联系电话").fill("13812341234")
+    page.get_by_role("button", name="提交").click()
+    page.wait_for_load_state()
+    assert page.get_by_text("提交成功").is_visible()
+    number = page.locator(".success .number").inner_text()
+    tracking = page.locator(".link code").inner_text()
+    shot(page, "02-tracking-new")
+
+    # Routing dispatched it to 城管局 at intake: it is on the unit's worklist.
+    sign_in(page, server, "cgj", "demo-unit-1")
+    assert page.url.endswith("/console/worklist")
+    page.get_by_role("link", name=number).click()
+    shot(page, "03-unit-ticket")
+    action(page, "签收")
+    action(page, "反馈进展", **{"反馈内容（市民可见）": "已安排执法队员到场处理"})
+
+    # The street is co-unit for this category; the supervisor lets the lead unit finish.
+    context = page.context
+    context.clear_cookies()
+    sign_in(page, server, "supervisor", "demo-supervisor-1")
+    page.goto(f"{server}/console/tickets/{number}")
+    if page.locator("summary", has_text=re.compile("^免除协办报告$")).count():
+        action(page, "免除协办报告", **{"说明": "属地已配合，无需单独报告"})
+    context.clear_cookies()
+
+    sign_in(page, server, "cgj", "demo-unit-1")
+    page.goto(f"{server}/console/tickets/{number}")
+    box = page.locator("details.action").filter(
+        has=page.locator("summary", has_text=re.compile("^办结$"))
+    )
+    box.locator("summary").click()
+    box.get_by_label("办理结果（市民可见）").fill("摊贩已劝离，设置了提示牌")
+    box.locator("input[type=file]").set_input_files(str(photo))
+    box.get_by_role("button", name="办结").click()
+    page.wait_for_load_state()
+    assert page.get_by_text("办结：已完成").is_visible()
+    shot(page, "04-unit-resolved")
+    context.clear_cookies()
+
+    page.goto(tracking)
+    assert page.get_by_text("已办结，请您确认").is_visible()
+    assert page.locator(".photos img").count() == 2  # the resident's photo and the evidence
+    page.get_by_label("已解决").check()
+    page.get_by_label("满意", exact=True).check()
+    page.get_by_role("button", name="提交评价").click()
+    page.wait_for_load_state()
+    assert page.get_by_text("已办结", exact=True).first.is_visible()
+    shot(page, "05-tracking-confirmed")
+
+    sign_in(page, server, "supervisor", "demo-supervisor-1")
+    page.goto(f"{server}/console/dashboard?from=2026-11-01&to=2026-11-30")
+    row = page.locator("#ranking tr", has_text="示范市城市管理局")
+    assert row.count() == 1 and "100.0%" in row.inner_text()  # satisfied, resolved
+    page.wait_for_function("document.querySelector('#chart-ranking canvas') !== null")
+    shot(page, "06-dashboard")
+
+
+def test_a_unit_cannot_open_another_units_ticket(page, server, client) -> None:
+    other = client.post("/api/v1/tickets", headers=auth(),
+                        json={**VALID, "category": None,
+                              "description": "小区旁边的河道发黑发臭，还有死鱼"}).json  # fmt: skip
+    sign_in(page, server, "cgj", "demo-unit-1")
+    response = page.goto(f"{server}/console/tickets/{other['number']}")
+    assert response.status == 404
+    shot(page, "07-unit-other-ticket")
+
+
+def test_a_returned_ticket_reaches_the_operator_queue(page, server, client) -> None:
+    number = client.post("/api/v1/tickets", json=VALID, headers=auth()).json["number"]
+    sign_in(page, server, "cgj", "demo-unit-1")
+    page.goto(f"{server}/console/tickets/{number}")
+    action(page, "退单", **{"退单理由": "该点位属于市场监管职责"})
+    page.context.clear_cookies()
+    sign_in(page, server, "operator", "demo-operator-1")
+    assert page.url.endswith("/console/queue")
+    assert page.get_by_role("link", name=number).is_visible()
+    shot(page, "08-operator-queue")
+
+
+def test_an_overdue_ticket_shows_on_the_supervisor_board(page, server, client, db, clock) -> None:
+    number = client.post("/api/v1/tickets", json=VALID, headers=auth()).json["number"]
+    with db.transaction() as session:
+        session.execute(update(Ticket).where(Ticket.number == number)
+                        .values(resolve_by=clock.now - timedelta(hours=2)))  # fmt: skip
+    sign_in(page, server, "supervisor", "demo-supervisor-1")
+    row = page.locator("tr.overdue", has_text=number)
+    assert row.is_visible() and "超期" in row.inner_text()
+    shot(page, "09-supervisor-board")
