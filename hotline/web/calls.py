@@ -1,0 +1,100 @@
+"""接听登记: an operator takes a call — the caller's earlier tickets by phone, likely
+duplicates nearby, then register the complaint, or register it merged into one of those."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from marshmallow import ValidationError
+from sqlalchemy import select
+
+from ..domain.states import STATUS_LABELS, Channel, Role, Status
+from ..domain.text import normalize_phone
+from ..domain.workflow import Action
+from ..errors import HotlineError
+from ..extensions import hotline
+from ..models import Category
+from ..schemas import TicketSubmissionSchema
+from ..services.actors import Actor
+from ..services.intake import submit_ticket
+from ..services.lifecycle import Who, perform
+from ..services.lookups import earlier_by_phone, likely_duplicates
+from ..services.queries import lock_ticket
+from . import bp
+from .console import staff_only
+
+FIELDS = ("category", "description", "address", "reporter_name", "reporter_phone")
+
+
+def _render(values: dict[str, str], errors: dict[str, list[str]], *, status: int = 200,
+            message: str | None = None) -> tuple[str, int]:  # fmt: skip
+    app = hotline()
+    with app.db.transaction() as session:
+        active = select(Category).where(Category.active)
+        categories = list(session.scalars(active.order_by(Category.group_name, Category.code)))
+        earlier, duplicates = [], []
+        phone = values.get("reporter_phone", "").strip()
+        if phone:
+            try:
+                earlier = earlier_by_phone(session, normalize_phone(phone))
+            except ValueError:
+                errors.setdefault("reporter_phone", ["请填写有效的手机号码或带区号的固定电话"])
+        if values.get("description", "").strip():
+            duplicates = likely_duplicates(
+                session, text=values["description"], address=values.get("address"),
+                routing=app.routers.active(session), now=app.now(),
+            )  # fmt: skip
+        html = render_template(
+            "console/call.html", values=values, errors=errors, message=message,
+            categories=categories, earlier=earlier, duplicates=duplicates,
+            labels=STATUS_LABELS, Status=Status,
+        )  # fmt: skip
+    return html, status
+
+
+@bp.get("/console/call")
+@staff_only(Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN)
+def call_form() -> Any:
+    return _render({name: request.args.get(name, "") for name in FIELDS}, {})
+
+
+@bp.post("/console/call")
+@staff_only(Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN)
+def call_submit() -> Any:
+    values = {name: request.form.get(name, "") for name in FIELDS}
+    step = request.form.get("step", "check")
+    if step == "check":
+        return _render(values, {})
+    payload: dict[str, Any] = {k: v for k, v in values.items() if v.strip()}
+    payload["consent_contact"] = "consent_contact" in request.form
+    try:
+        data = TicketSubmissionSchema().load(payload)
+    except ValidationError as exc:
+        errors = {k: v for k, v in exc.normalized_messages().items() if isinstance(v, list)}
+        return _render(values, errors, status=422, message="请根据提示修改后重新登记。")
+    into = step.removeprefix("merge:") if step.startswith("merge:") else None
+    app = hotline()
+    actor = Actor(current_user.id, current_user.display_name)
+    try:
+        with app.db.transaction() as session:
+            clock = app.calendars.clock(session)
+            ticket = submit_ticket(
+                session, data, now=app.now(), policy=app.intake_policy,
+                channel=Channel.CALL_CENTRE, actor=actor,
+                routing=None if into else app.routers.active(session),
+                sla_clock=clock,
+            )  # fmt: skip
+            number = ticket.number
+            if into:
+                locked = lock_ticket(session, number, None)
+                perform(session, locked, Action.MERGE, {"into": into},
+                        who=Who(actor, current_user.role), now=app.now(), clock=clock)  # fmt: skip
+    except HotlineError as exc:
+        return _render(values, exc.errors or {}, status=exc.status, message=exc.detail)
+    if into:
+        flash(f"已登记工单 {number}，并与工单 {into} 合并办理", "success")
+        return redirect(url_for("public.ticket_page", number=into))
+    flash(f"已登记工单 {number}", "success")
+    return redirect(url_for("public.ticket_page", number=number))
