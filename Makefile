@@ -67,6 +67,7 @@ bench: venv
 	$(BIN)/python bench/metrics.py
 	$(BIN)/python bench/outbox.py
 	$(BIN)/python bench/import.py
+	$(BIN)/python bench/worklist.py
 
 clean:
 	rm -rf $(VENV) var/test-* .ruff_cache

@@ -88,12 +88,12 @@ def returned(session: Session, *, page: int = 1) -> Page:
 
 def extension_requests(session: Session) -> list[Ticket]:
     """Open tickets with an extension request waiting (few at any time)."""
-    candidates = session.scalars(
-        select(Ticket).where(Ticket.status.in_([s.value for s in OPEN]),
-                             Ticket.extensions_used < 3)
+    waiting = Ticket.sla["pending_extension"].as_string().is_not(None)
+    return list(session.scalars(
+        select(Ticket).where(Ticket.status.in_([s.value for s in OPEN]), waiting)
+        .order_by(Ticket.updated_at).limit(200)
         .options(selectinload(Ticket.lead_unit), selectinload(Ticket.category))
-    )  # fmt: skip
-    return [t for t in candidates if (t.sla or {}).get("pending_extension")]
+    ))  # fmt: skip
 
 
 def callbacks_due(session: Session, *, page: int = 1) -> Page:

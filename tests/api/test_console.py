@@ -145,3 +145,18 @@ def test_search_by_phone_text_and_date(app, client) -> None:
         assert number in operator.get(f"/console/search?q={query}").get_data(as_text=True)
     bad = operator.get("/console/search?from=2026-13-01").get_data(as_text=True)
     assert "日期格式应为" in bad
+
+
+def test_extension_requests_wait_on_the_supervisor_board(app, client) -> None:
+    ticket = client.post("/api/v1/tickets", json=VALID, headers=auth()).json
+    accepted = client.post(f"/api/v1/tickets/{ticket['number']}/actions/accept",
+                           json={"version": ticket["version"]},
+                           headers=auth("hl_demo_unit")).json  # fmt: skip
+    asked = client.post(f"/api/v1/tickets/{ticket['number']}/actions/request_extension",
+                        json={"version": accepted["version"], "reason": "需协调供电部门迁移线路",
+                              "until": "2026-11-30T17:00:00+08:00"},
+                        headers=auth("hl_demo_unit"))  # fmt: skip
+    assert asked.status_code == 200, asked.json
+    board = signed_in(app, "supervisor", "demo-supervisor-1").get("/console/supervision")
+    text = board.get_data(as_text=True)
+    assert "延期待审批（1）" in text and "需协调供电部门迁移线路" in text

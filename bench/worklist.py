@@ -1,0 +1,127 @@
+"""Console lists at scale: 10,000 open tickets of one unit in PostgreSQL, then the server time
+of the pages people open all day (the unit's worklist, first and last page; the operator's
+queue; the supervisor's board; search).
+
+    .venv/bin/python bench/worklist.py --tickets 10000
+
+Creates and drops a throwaway database; tickets arrive through the real import path.
+Target: under 300 ms server time per page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import re
+import statistics
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from tempfile import TemporaryDirectory
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from hotline.app import create_app  # noqa: E402
+from hotline.config import Settings  # noqa: E402
+from hotline.db import Database  # noqa: E402
+from hotline.importers.batch import (  # noqa: E402
+    Options,
+    Runtime,
+    claim,
+    create_batch,
+    run_batch,
+    units_of_work,
+)
+from hotline.migrate import upgrade  # noqa: E402
+from hotline.seed import seed_city, seed_default_ruleset, seed_demo_accounts  # noqa: E402
+from hotline.services.actors import Actor  # noqa: E402
+from hotline.services.calendar import CalendarCache  # noqa: E402
+from hotline.services.routing import RouterCache  # noqa: E402
+
+PG_URL = os.environ.get(
+    "HOTLINE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def load(url: str, count: int) -> None:
+    database = Database(url)
+    now = datetime.now(UTC)
+    with database.transaction() as session:
+        seed_city(session, now=now)
+        seed_default_ruleset(session, now=now)
+        seed_demo_accounts(session, now=now)
+    with TemporaryDirectory() as tmp:
+        path = Path(tmp) / "load.csv"
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["工单编号", "诉求内容", "承办单位", "社区"])
+            for i in range(count):
+                writer.writerow([f"L{i:06d}", f"第{i}号路灯不亮，晚上出行不安全", "城管局",
+                                 "和平新村社区"])  # fmt: skip
+        runtime = Runtime("WM", "Asia/Shanghai", lambda: datetime.now(UTC), RouterCache(),
+                          CalendarCache())  # fmt: skip
+        work = units_of_work(database)
+        batch = create_batch(work, path, Options(), filename="load.csv",
+                             actor=Actor(None, "bench"), now=now)  # fmt: skip
+        claim(work, batch, now)
+        run_batch(work, batch, runtime, chunk_size=1000)
+    with database.transaction() as session:
+        session.execute(text("ANALYZE"))
+    database.dispose()
+
+
+def timed(client, path: str, rounds: int) -> tuple[float, float, int]:
+    samples = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        response = client.get(path)
+        samples.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, (path, response.status_code)
+    return statistics.median(samples), max(samples), len(response.get_data())
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tickets", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=20)
+    args = parser.parse_args()
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    name = f"hotline_bench_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade(url)
+        load(url, args.tickets)
+        key = uuid.uuid4().hex  # a throwaway signing key for the throwaway database
+        app = create_app(Settings(database_url=url, secret_key=key, form_rate_limit=""))
+        print(f"{args.tickets:,} open tickets of one unit, PostgreSQL; server time per page "
+              f"(median / max of {args.rounds}):")  # fmt: skip
+        for user, password, paths in (
+            ("cgj", "demo-unit-1", ["/console/worklist", "/console/worklist?page=200"]),
+            ("operator", "demo-operator-1", ["/console/queue", "/console/search?q=路灯"]),
+            ("supervisor", "demo-supervisor-1", ["/console/supervision"]),
+        ):
+            client = app.test_client()
+            page = client.get("/login").get_data(as_text=True)
+            token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+            client.post("/login", data={"csrf_token": token, "username": user,
+                                        "password": password})  # fmt: skip
+            for path in paths:
+                median, worst, size = timed(client, path, args.rounds)
+                print(f"  {path:<32} {median:6.1f} ms / {worst:6.1f} ms  ({size / 1024:.0f} KB)")
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
