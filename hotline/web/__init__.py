@@ -13,4 +13,4 @@ def render_error_page(status: int, title: str, detail: str) -> Any:
     return render_template("error.html", status=status, title=title, detail=detail), status
 
 
-from . import calls, console, public, staff  # noqa: E402,F401  (registers the routes on bp)
+from . import admin, calls, console, public, staff  # noqa: E402,F401  (registers the routes on bp)

@@ -1,0 +1,96 @@
+"""Administration: staff accounts and units' contacts. Every change is audited."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..domain.states import Role
+from ..errors import NotFound, ValidationFailed
+from ..models import AuditEvent, Unit, User
+from .actors import Actor
+from .auth import hash_password
+
+USERNAME = re.compile(r"[A-Za-z0-9_.-]{2,50}")
+MIN_PASSWORD = 10
+
+
+def _audit(session: Session, action: str, subject: str, actor: Actor, now: datetime,
+           data: dict[str, Any]) -> None:  # fmt: skip
+    session.add(AuditEvent(action=action, subject=subject, actor_id=actor.user_id,
+                           actor_label=actor.label, data=data, created_at=now))  # fmt: skip
+
+
+def create_user(
+    session: Session, *, username: str, display_name: str, role: str,
+    unit_code: str | None, password: str, actor: Actor, now: datetime,
+) -> User:  # fmt: skip
+    errors: dict[str, list[str]] = {}
+    if not USERNAME.fullmatch(username):
+        errors["username"] = ["用户名为 2–50 位字母、数字或 _ . -"]
+    elif session.scalar(select(User.id).where(User.username == username)):
+        errors["username"] = ["该用户名已被使用"]
+    if not display_name.strip() or len(display_name) > 50:
+        errors["display_name"] = ["请填写姓名（50 字以内）"]
+    if role not in {r.value for r in Role}:
+        errors["role"] = ["请选择角色"]
+    unit = session.scalar(select(Unit).where(Unit.code == unit_code)) if unit_code else None
+    if role == Role.UNIT.value and unit is None:
+        errors["unit"] = ["承办单位人员须选择所属单位"]
+    if len(password) < MIN_PASSWORD:
+        errors["password"] = [f"初始密码至少 {MIN_PASSWORD} 位"]
+    if errors:
+        raise ValidationFailed(errors, detail="账号未创建，请根据提示修改")
+    user = User(username=username, display_name=display_name.strip(), role=role,
+                unit=unit, password_hash=hash_password(password), active=True,
+                failed_logins=0, created_at=now)  # fmt: skip
+    session.add(user)
+    session.flush()
+    _audit(session, "user.created", f"user:{user.id}", actor, now,
+           {"username": username, "role": role, "unit": unit_code})  # fmt: skip
+    return user
+
+
+def set_user_active(session: Session, user_id: int, active: bool, *, actor: Actor,
+                    now: datetime) -> User:  # fmt: skip
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("没有这个账号")
+    if user.id == actor.user_id and not active:
+        raise ValidationFailed({"active": ["不能停用自己的账号"]}, detail="不能停用自己的账号")
+    user.active = active
+    _audit(session, "user.activated" if active else "user.deactivated", f"user:{user.id}",
+           actor, now, {"username": user.username})  # fmt: skip
+    return user
+
+
+UNIT_FIELDS = ("contact_name", "contact_phone", "email", "webhook_url")
+
+
+def update_unit(session: Session, code: str, values: dict[str, str], *, actor: Actor,
+                now: datetime) -> Unit:  # fmt: skip
+    unit = session.scalar(select(Unit).where(Unit.code == code))
+    if unit is None:
+        raise NotFound("没有这个单位")
+    errors: dict[str, list[str]] = {}
+    cleaned = {name: (values.get(name) or "").strip() or None for name in UNIT_FIELDS}
+    if cleaned["email"] and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", cleaned["email"]):
+        errors["email"] = ["邮箱格式不正确"]
+    if cleaned["webhook_url"] and not re.fullmatch(r"https?://\S+", cleaned["webhook_url"]):
+        errors["webhook_url"] = ["应为 http:// 或 https:// 开头的地址"]
+    aliases = [a for a in re.split(r"[、,，;；\s]+", values.get("aliases", "")) if a]
+    if any(len(a) > 50 for a in aliases) or len(aliases) > 20:
+        errors["aliases"] = ["别名最多 20 个，每个 50 字以内"]
+    if errors:
+        raise ValidationFailed(errors, detail="单位信息未保存，请根据提示修改")
+    before = {name: getattr(unit, name) for name in UNIT_FIELDS} | {"aliases": unit.aliases}
+    for name, value in cleaned.items():
+        setattr(unit, name, value)
+    unit.aliases = aliases
+    _audit(session, "unit.updated", f"unit:{code}", actor, now,
+           {"before": before, "after": cleaned | {"aliases": aliases}})  # fmt: skip
+    return unit

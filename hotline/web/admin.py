@@ -1,0 +1,219 @@
+"""Admin pages: accounts, units' contacts, notification templates, failed deliveries, the
+routing ruleset in use (test a text, activate a draft) and the working-day calendar."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..domain.states import Role
+from ..errors import HotlineError
+from ..extensions import hotline
+from ..models import CalendarDay, RulesetRecord, Unit, User
+from ..services import admin as service
+from ..services import templates as template_service
+from ..services.actors import Actor
+from ..services.outbox import retry_failed, summary
+from ..services.routing import activate, find_ruleset
+from . import bp
+from .console import staff_only
+
+ROLE_NAMES = {"operator": "话务员", "unit": "承办单位", "supervisor": "督办", "admin": "管理员"}
+
+
+def _actor() -> Actor:
+    return Actor(current_user.id, current_user.display_name)
+
+
+def _page(template: str, **context: Any) -> str:
+    return render_template(f"console/admin/{template}", role_names=ROLE_NAMES, **context)
+
+
+# ---------------------------------------------------------------- accounts
+
+
+def _users_page(session: Session, *, errors: dict[str, Any] | None = None,
+                message: str | None = None) -> str:  # fmt: skip
+    users = list(session.scalars(select(User).order_by(User.role, User.username)))
+    units = list(session.scalars(select(Unit).where(Unit.active).order_by(Unit.kind, Unit.code)))
+    return _page("users.html", users=users, units=units, errors=errors or {},
+                 message=message, form=request.form if errors else {})  # fmt: skip
+
+
+@bp.get("/console/admin/users")
+@staff_only(Role.ADMIN)
+def admin_users() -> str:
+    with hotline().db.transaction() as session:
+        return _users_page(session)
+
+
+@bp.post("/console/admin/users")
+@staff_only(Role.ADMIN)
+def admin_create_user() -> Any:
+    app = hotline()
+    form = request.form
+    with app.db.transaction() as session:
+        try:
+            with session.begin_nested():
+                user = service.create_user(
+                    session, username=form.get("username", "").strip(),
+                    display_name=form.get("display_name", ""), role=form.get("role", ""),
+                    unit_code=form.get("unit") or None, password=form.get("password", ""),
+                    actor=_actor(), now=app.now(),
+                )  # fmt: skip
+                name = user.username
+        except HotlineError as exc:
+            return _users_page(session, errors=exc.errors, message=exc.detail), exc.status
+    flash(f"已创建账号 {name}", "success")
+    return redirect(url_for("public.admin_users"), code=303)
+
+
+@bp.post("/console/admin/users/<int:user_id>/active")
+@staff_only(Role.ADMIN)
+def admin_user_active(user_id: int) -> Any:
+    app = hotline()
+    active = request.form.get("active") == "1"
+    with app.db.transaction() as session:
+        try:
+            with session.begin_nested():
+                user = service.set_user_active(session, user_id, active, actor=_actor(),
+                                               now=app.now())  # fmt: skip
+                name = user.username
+        except HotlineError as exc:
+            return _users_page(session, message=exc.detail), exc.status
+    flash(f"已{'启用' if active else '停用'}账号 {name}", "success")
+    return redirect(url_for("public.admin_users"), code=303)
+
+
+# ---------------------------------------------------------------- units
+
+
+@bp.get("/console/admin/units")
+@staff_only(Role.ADMIN)
+def admin_units() -> str:
+    with hotline().db.transaction() as session:
+        units = list(session.scalars(select(Unit).order_by(Unit.kind, Unit.code)))
+        return _page("units.html", units=units, errors={}, failed=None)
+
+
+@bp.post("/console/admin/units/<code>")
+@staff_only(Role.ADMIN)
+def admin_update_unit(code: str) -> Any:
+    app = hotline()
+    with app.db.transaction() as session:
+        try:
+            with session.begin_nested():
+                service.update_unit(session, code, dict(request.form), actor=_actor(),
+                                    now=app.now())  # fmt: skip
+        except HotlineError as exc:
+            units = list(session.scalars(select(Unit).order_by(Unit.kind, Unit.code)))
+            return _page("units.html", units=units, errors=exc.errors or {},
+                         failed=code, message=exc.detail), exc.status  # fmt: skip
+    flash("单位信息已保存", "success")
+    return redirect(url_for("public.admin_units") + f"#unit-{code}", code=303)
+
+
+# ---------------------------------------------------------------- notification templates
+
+
+@bp.get("/console/admin/templates")
+@staff_only(Role.ADMIN)
+def admin_templates() -> str:
+    with hotline().db.transaction() as session:
+        items = [t.as_dict() for t in template_service.list_templates(session)]
+        return _page("templates.html", items=items, errors={}, failed=None)
+
+
+@bp.post("/console/admin/templates/<key>")
+@staff_only(Role.ADMIN)
+def admin_save_template(key: str) -> Any:
+    app = hotline()
+    form = request.form
+    with app.db.transaction() as session:
+        try:
+            with session.begin_nested():
+                if form.get("reset") == "1":
+                    template_service.reset_template(session, key, actor=_actor(), now=app.now())
+                else:
+                    template_service.save_template(
+                        session, key, body=form.get("body", ""),
+                        subject=form.get("subject") or None,
+                        sms_template_id=form.get("sms_template_id") or None,
+                        actor=_actor(), now=app.now(),
+                    )  # fmt: skip
+        except HotlineError as exc:
+            items = [t.as_dict() for t in template_service.list_templates(session)]
+            return _page("templates.html", items=items, errors=exc.errors or {},
+                         failed=key, message=exc.detail, form=form), exc.status  # fmt: skip
+    flash("模板已恢复为默认文本" if form.get("reset") == "1" else "模板已保存", "success")
+    return redirect(url_for("public.admin_templates") + f"#t-{key}", code=303)
+
+
+# ---------------------------------------------------------------- failed deliveries
+
+
+@bp.get("/console/admin/outbox")
+@staff_only(Role.ADMIN)
+def admin_outbox() -> str:
+    with hotline().db.transaction() as session:
+        return _page("outbox.html", report=summary(session, failures=100))
+
+
+@bp.post("/console/admin/outbox/retry")
+@staff_only(Role.ADMIN)
+def admin_outbox_retry() -> Any:
+    app = hotline()
+    ids = [int(i) for i in request.form.getlist("id") if i.isdigit()]
+    with app.db.transaction() as session:
+        count = retry_failed(session, now=app.now(), ids=ids or None)
+    flash(f"{count} 条通知将重新发送", "success")
+    return redirect(url_for("public.admin_outbox"), code=303)
+
+
+# ---------------------------------------------------------------- routing and calendar
+
+
+@bp.get("/console/admin/routing")
+@staff_only(Role.ADMIN)
+def admin_routing() -> str:
+    app = hotline()
+    text = request.args.get("text", "")[:2000]
+    with app.db.transaction() as session:
+        rulesets = list(session.scalars(select(RulesetRecord).order_by(RulesetRecord.id.desc())
+                                        .limit(30)))  # fmt: skip
+        decision = None
+        if text.strip():
+            compiled = app.routers.active(session)
+            decision = compiled.router.route(text).to_dict() if compiled else None
+        return _page("routing.html", rulesets=rulesets, text=text, decision=decision)
+
+
+@bp.post("/console/admin/routing/<int:ruleset_id>/activate")
+@staff_only(Role.ADMIN)
+def admin_activate_ruleset(ruleset_id: int) -> Any:
+    app = hotline()
+    with app.db.transaction() as session:
+        try:
+            with session.begin_nested():
+                record = find_ruleset(session, str(ruleset_id))
+                activate(session, record, now=app.now(), actor=_actor())
+                label = f"{record.name} v{record.version}"
+        except HotlineError as exc:
+            flash(f"未启用：{exc.detail}", "error")
+            return redirect(url_for("public.admin_routing"), code=303)
+    app.routers.forget_active()
+    flash(f"已启用规则集 {label}", "success")
+    return redirect(url_for("public.admin_routing"), code=303)
+
+
+@bp.get("/console/admin/calendar")
+@staff_only(Role.ADMIN)
+def admin_calendar() -> str:
+    with hotline().db.transaction() as session:
+        days = list(session.scalars(select(CalendarDay).order_by(CalendarDay.day.desc())
+                                    .limit(200)))  # fmt: skip
+        return _page("calendar.html", days=days)

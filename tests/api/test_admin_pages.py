@@ -1,0 +1,103 @@
+"""Admin pages: accounts, units, templates, failed deliveries, routing, calendar."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select, update
+
+from hotline.models import OutboxMessage, Unit, User
+from tests.api.test_console import signed_in, token_of
+from tests.helpers import VALID, auth
+
+
+def form_post(client, path: str, page: str, **data: str):
+    token = token_of(client.get(page).get_data(as_text=True))
+    return client.post(path, data={"csrf_token": token, **data})
+
+
+def test_only_admins_get_in(app) -> None:
+    for path in (
+        "/console/admin/users",
+        "/console/admin/units",
+        "/console/admin/templates",
+        "/console/admin/outbox",
+        "/console/admin/routing",
+        "/console/admin/calendar",
+    ):
+        assert signed_in(app, "admin", "demo-admin-1").get(path).status_code == 200, path
+        assert signed_in(app, "supervisor", "demo-supervisor-1").get(path).status_code == 403
+
+
+def test_create_and_deactivate_an_account(app, db) -> None:
+    admin = signed_in(app, "admin", "demo-admin-1")
+    page = "/console/admin/users"
+    bad = form_post(admin, page, page, username="x", display_name="", role="unit",
+                    password="short")  # fmt: skip
+    text = bad.get_data(as_text=True)
+    assert bad.status_code == 422
+    for field in ("username", "display_name", "unit", "password"):
+        assert f'id="{field}-error"' in text
+    made = form_post(admin, page, page, username="zjj1", display_name="住建局办件员",
+                     role="unit", unit="dept-zjj", password="a-long-password")  # fmt: skip
+    assert made.status_code == 303
+    try:
+        assert signed_in(app, "zjj1", "a-long-password").get("/console").status_code == 302
+        with db.transaction() as session:
+            user_id = session.scalar(select(User.id).where(User.username == "zjj1"))
+        off = form_post(admin, f"/console/admin/users/{user_id}/active", page, active="0")
+        assert off.status_code == 303
+        with db.transaction() as session:
+            assert session.get(User, user_id).active is False
+    finally:
+        with db.transaction() as session:
+            session.execute(delete(User).where(User.username == "zjj1"))
+
+
+def test_unit_contacts_and_aliases(app, db) -> None:
+    admin = signed_in(app, "admin", "demo-admin-1")
+    page = "/console/admin/units"
+    bad = form_post(admin, "/console/admin/units/dept-jyj", page, email="not-an-email",
+                    webhook_url="ftp://x")  # fmt: skip
+    assert bad.status_code == 422 and "邮箱格式不正确" in bad.get_data(as_text=True)
+    good = form_post(admin, "/console/admin/units/dept-jyj", page, contact_name="钱老师",
+                     email="jy@shifan.example", aliases="教体局、市教育局")  # fmt: skip
+    assert good.status_code == 303
+    try:
+        with db.transaction() as session:
+            unit = session.scalar(select(Unit).where(Unit.code == "dept-jyj"))
+            assert unit.aliases == ["教体局", "市教育局"] and unit.contact_name == "钱老师"
+    finally:
+        with db.transaction() as session:
+            session.execute(update(Unit).where(Unit.code == "dept-jyj")
+                            .values(aliases=["教育局", "市教育局"]))  # fmt: skip
+
+
+def test_templates_are_checked_and_saved(app) -> None:
+    admin = signed_in(app, "admin", "demo-admin-1")
+    page = "/console/admin/templates"
+    bad = form_post(admin, "/console/admin/templates/resident.accepted", page,
+                    body="工单{{ number }}：{{ body }}")  # fmt: skip
+    assert bad.status_code == 422 and "不能使用" in bad.get_data(as_text=True)
+    good = form_post(admin, "/console/admin/templates/resident.accepted", page,
+                     body="工单{{ number }}已签收：{{ link }}")  # fmt: skip
+    assert good.status_code == 303
+    assert "已修改" in admin.get(page).get_data(as_text=True)
+
+
+def test_failed_deliveries_are_listed_and_retried(app, client, db) -> None:
+    client.post("/api/v1/tickets", json=VALID, headers=auth())
+    with db.transaction() as session:
+        session.execute(update(OutboxMessage).values(status="failed", last_error="HTTP 400: bad"))
+    admin = signed_in(app, "admin", "demo-admin-1")
+    page = admin.get("/console/admin/outbox").get_data(as_text=True)
+    assert "HTTP 400: bad" in page
+    retried = form_post(admin, "/console/admin/outbox/retry", "/console/admin/outbox")
+    assert retried.status_code == 303
+    with db.transaction() as session:
+        statuses = set(session.scalars(select(OutboxMessage.status)))
+    assert "failed" not in statuses
+
+
+def test_routing_page_tries_a_text(app) -> None:
+    admin = signed_in(app, "admin", "demo-admin-1")
+    page = admin.get("/console/admin/routing?text=和平路菜市场门口流动摊贩占道经营")
+    assert "占道经营" in page.get_data(as_text=True) and "置信度" in page.get_data(as_text=True)
