@@ -130,16 +130,19 @@ def _urgency(ticket: Ticket, now: datetime) -> str:
 
 
 def _render_list(title: str, page: worklists.Page, *, intro: str = "",
-                 show_routing: bool = False) -> str:  # fmt: skip
-    rows = _rows(page, hotline().now(), routing=show_routing)
+                 show_routing: bool = False, mine: set[int] | None = None) -> str:  # fmt: skip
+    rows = _rows(page, hotline().now(), routing=show_routing, mine=mine)
     return render_template("console/list.html", title=title, intro=intro, page=page, rows=rows,
                            show_routing=show_routing)  # fmt: skip
 
 
-def _rows(page: worklists.Page, now: datetime, *, routing: bool) -> list[dict[str, Any]]:
+def _rows(page: worklists.Page, now: datetime, *, routing: bool,
+          mine: set[int] | None = None) -> list[dict[str, Any]]:  # fmt: skip
+    """Table rows; ``mine`` (a unit's scope) marks whether it leads or helps on each."""
     return [{"ticket": t, "urgency": _urgency(t, now), "status": STATUS_LABELS[Status(t.status)],
              "resolve_by": _local(t.resolve_by), "created_at": _local(t.created_at),
-             "terms": _matched_terms(t) if routing else []}
+             "terms": _matched_terms(t) if routing else [],
+             "part": None if mine is None else ("主办" if t.lead_unit_id in mine else "协办")}
             for t in page.tickets]  # fmt: skip
 
 
@@ -208,8 +211,10 @@ def queue() -> str:
 @staff_only(Role.UNIT)
 def worklist() -> str:
     with hotline().db.transaction() as session:
-        page = worklists.unit_worklist(session, _scope(session) or set(), page=_page_number())
-        return _render_list("我的待办", page, intro="按办结时限排序：红色已超期，黄色时限将至。")
+        mine = _scope(session) or set()
+        page = worklists.unit_worklist(session, mine, page=_page_number())
+        intro = "按办结时限排序：红色已超期，黄色时限将至；协办的工单请报告协办情况。"
+        return _render_list("我的待办", page, intro=intro, mine=mine)
 
 
 @bp.get("/console/callbacks")

@@ -19,7 +19,7 @@ from ..domain.workflow import Action, Party
 from ..errors import Conflict, Forbidden, HotlineError, PayloadTooLarge, ValidationFailed
 from ..extensions import hotline
 from ..links import absolute, tracking_path
-from ..models import Attachment, Category, Ticket, TicketEvent
+from ..models import Attachment, Category, Ticket, TicketEvent, User
 from ..photos import PreparedPhoto, prepare_photo
 from ..schemas import TicketSubmissionSchema
 from ..services.actors import RESIDENT
@@ -138,6 +138,21 @@ def submit() -> Any:
     return redirect(tracking_path(number, salt, new="1"), code=303)
 
 
+ROLE_PUBLIC = {"operator": "12345 热线", "supervisor": "督办部门", "admin": "工作人员"}
+
+
+def public_actor(session: Session, event: TicketEvent) -> str:
+    """Who did it, as a resident may read it: the unit or the office, never a staff name."""
+    if event.actor_id is None:
+        return event.actor_label  # 市民 or 系统 (or the call centre of an import)
+    user = session.get(User, event.actor_id)
+    if user is None:
+        return "工作人员"
+    if user.role == "unit":
+        return user.unit.name if user.unit else "承办单位"
+    return ROLE_PUBLIC.get(user.role, "工作人员")
+
+
 def _tracked_ticket(session: Session, number: str, token: str) -> Ticket:
     """The ticket if the token fits; anything else is the same bare 404."""
     app = hotline()
@@ -175,7 +190,7 @@ def track(number: str) -> Any:
             "created_at": ticket.created_at.astimezone(tz),
             "duplicate_of": ticket.duplicate_of.number if ticket.duplicate_of else None,
             "events": [
-                {"at": e.created_at.astimezone(tz), "who": e.actor_label, "body": e.body}
+                {"at": e.created_at.astimezone(tz), "who": public_actor(session, e), "body": e.body}
                 for e in events
             ],
             "photos": [a.id for a in ticket.attachments if a.public],

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from hotline.models import Attachment, Ticket
+from hotline.models import Attachment, Ticket, User
 from tests.api.test_staff_login import login_form
 from tests.helpers import VALID, auth, image_bytes
 
@@ -160,3 +160,30 @@ def test_extension_requests_wait_on_the_supervisor_board(app, client) -> None:
     board = signed_in(app, "supervisor", "demo-supervisor-1").get("/console/supervision")
     text = board.get_data(as_text=True)
     assert "延期待审批（1）" in text and "需协调供电部门迁移线路" in text
+
+
+def test_the_residents_timeline_names_units_not_staff(app, client) -> None:
+    made = client.post("/api/v1/tickets", json=VALID, headers=auth()).json
+    client.post(f"/api/v1/tickets/{made['number']}/actions/accept",
+                json={"version": made["version"]}, headers=auth("hl_demo_unit"))  # fmt: skip
+    page = app.test_client().get(made["tracking_url"]).get_data(as_text=True)
+    assert "示范市城市管理局" in page and "城管局办件员" not in page
+
+
+def test_a_co_unit_sees_its_part_and_reports_it(app, client, db, make_user) -> None:
+    from hotline.services.auth import hash_password
+
+    user_id, _ = make_user("heping1", "unit", "st-heping")
+    with db.transaction() as session:
+        session.execute(update(User).where(User.id == user_id)
+                        .values(password_hash=hash_password("street-pass-1")))  # fmt: skip
+    made = client.post("/api/v1/tickets", json=VALID, headers=auth()).json
+    number = made["number"]
+    client.post(f"/api/v1/tickets/{number}/actions/accept", json={"version": made["version"]},
+                headers=auth("hl_demo_unit"))  # fmt: skip
+    street = signed_in(app, "heping1", "street-pass-1")
+    worklist = street.get("/console/worklist").get_data(as_text=True)
+    assert number in worklist and "协办</span>" in worklist
+    page = street.get(f"/console/tickets/{number}").get_data(as_text=True)
+    assert "报告协办情况" in page and ">办结<" not in page  # the lead unit resolves, not us
+    assert act(street, number, "report_part", body="已安排网格员劝离摊贩").status_code == 302
