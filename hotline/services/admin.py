@@ -9,9 +9,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..domain.states import Role
+from ..domain.sla import POLICIES
+from ..domain.states import Priority, Role
 from ..errors import NotFound, ValidationFailed
-from ..models import AuditEvent, Unit, User
+from ..models import AuditEvent, Category, Unit, User
 from .actors import Actor
 from .auth import hash_password
 
@@ -94,3 +95,44 @@ def update_unit(session: Session, code: str, values: dict[str, str], *, actor: A
     _audit(session, "unit.updated", f"unit:{code}", actor, now,
            {"before": before, "after": cleaned | {"aliases": aliases}})  # fmt: skip
     return unit
+
+
+def update_category(session: Session, code: str, values: dict[str, str], *, actor: Actor,
+                    now: datetime) -> Category:  # fmt: skip
+    """A category's time-limit class, priority, default unit and whether it is offered."""
+    category = session.scalar(select(Category).where(Category.code == code))
+    if category is None:
+        raise NotFound("没有这个类别")
+    errors: dict[str, list[str]] = {}
+    time_limit = values.get("time_limit", "")
+    if time_limit not in POLICIES:
+        errors["time_limit"] = ["请选择办理时限类别"]
+    priority = values.get("priority", "")
+    if priority not in {p.value for p in Priority}:
+        errors["priority"] = ["请选择紧急程度"]
+    unit_code = values.get("default_unit") or None
+    unit = session.scalar(select(Unit).where(Unit.code == unit_code)) if unit_code else None
+    if unit_code and unit is None:
+        errors["default_unit"] = ["没有这个单位"]
+    if errors:
+        raise ValidationFailed(errors, detail="类别未保存，请根据提示修改")
+    before = {"time_limit": category.time_limit, "priority": category.priority,
+              "default_unit": category.default_unit.code if category.default_unit else None,
+              "active": category.active}  # fmt: skip
+    category.time_limit, category.priority, category.default_unit = time_limit, priority, unit
+    category.active = values.get("active") == "1"
+    after = {
+        "time_limit": time_limit,
+        "priority": priority,
+        "default_unit": unit_code,
+        "active": category.active,
+    }
+    _audit(
+        session,
+        "category.updated",
+        f"category:{code}",
+        actor,
+        now,
+        {"before": before, "after": after},
+    )
+    return category

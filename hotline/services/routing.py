@@ -185,6 +185,17 @@ class RouterCache:
         self._active = None
 
 
+def reference_data_changed(session: Session, *, now: datetime) -> None:
+    """Categories or units changed: compiled rulesets carry copies of them, and a compiled
+    ruleset is keyed by its record's ``updated_at``, so touching the active record makes
+    every process recompile within ``refresh_seconds``."""
+    session.execute(
+        update(RulesetRecord)
+        .where(RulesetRecord.status == RulesetStatus.ACTIVE)
+        .values(updated_at=now)
+    )
+
+
 # ---------------------------------------------------------------- ruleset lifecycle
 
 

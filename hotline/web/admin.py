@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from ..domain.states import Role
 from ..errors import HotlineError
 from ..extensions import hotline
-from ..models import CalendarDay, RulesetRecord, Unit, User
+from ..models import CalendarDay, Category, RulesetRecord, Unit, User
 from ..services import admin as service
 from ..services import templates as template_service
 from ..services.actors import Actor
@@ -115,6 +115,51 @@ def admin_update_unit(code: str) -> Any:
                          failed=code, message=exc.detail), exc.status  # fmt: skip
     flash("单位信息已保存", "success")
     return redirect(url_for("public.admin_units") + f"#unit-{code}", code=303)
+
+
+# ---------------------------------------------------------------- categories
+
+
+TIME_LIMITS = {"emergency": "紧急（0.5 小时签收，24 小时办结，自然时）",
+               "outage": "停水停电停气（1 小时签收，24 小时办结）",
+               "consultation": "咨询（4 工作小时签收，3 个工作日办结）",
+               "ordinary": "一般（4 工作小时签收，5 个工作日办结）",
+               "complex": "疑难（4 工作小时签收，15 个工作日办结）"}  # fmt: skip
+PRIORITIES = {"normal": "一般", "urgent": "紧急", "emergency": "特急"}
+
+
+def _categories_page(session: Session, *, errors: dict[str, Any] | None = None,
+                     failed: str | None = None, message: str | None = None) -> str:  # fmt: skip
+    categories = list(session.scalars(select(Category)
+                                      .order_by(Category.group_name, Category.code)))  # fmt: skip
+    units = list(session.scalars(select(Unit).where(Unit.kind == "department")
+                                 .order_by(Unit.code)))  # fmt: skip
+    return _page("categories.html", categories=categories, units=units, errors=errors or {},
+                 failed=failed, message=message, time_limits=TIME_LIMITS,
+                 priorities=PRIORITIES)  # fmt: skip
+
+
+@bp.get("/console/admin/categories")
+@staff_only(Role.ADMIN)
+def admin_categories() -> str:
+    with hotline().db.transaction() as session:
+        return _categories_page(session)
+
+
+@bp.post("/console/admin/categories/<code>")
+@staff_only(Role.ADMIN)
+def admin_update_category(code: str) -> Any:
+    app = hotline()
+    with app.db.transaction() as session:
+        try:
+            with session.begin_nested():
+                service.update_category(session, code, dict(request.form), actor=_actor(),
+                                        now=app.now())  # fmt: skip
+        except HotlineError as exc:
+            return _categories_page(session, errors=exc.errors, failed=code,
+                                    message=exc.detail), exc.status  # fmt: skip
+    flash("类别已保存（新派单起按新的时限计算）", "success")
+    return redirect(url_for("public.admin_categories") + f"#c-{code}", code=303)
 
 
 # ---------------------------------------------------------------- notification templates

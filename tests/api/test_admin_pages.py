@@ -101,3 +101,57 @@ def test_routing_page_tries_a_text(app) -> None:
     admin = signed_in(app, "admin", "demo-admin-1")
     page = admin.get("/console/admin/routing?text=和平路菜市场门口流动摊贩占道经营")
     assert "占道经营" in page.get_data(as_text=True) and "置信度" in page.get_data(as_text=True)
+
+
+def test_category_time_limits(app, db) -> None:
+    from hotline.models import Category
+
+    admin = signed_in(app, "admin", "demo-admin-1")
+    page = "/console/admin/categories"
+    assert "占道经营" in admin.get(page).get_data(as_text=True)
+    bad = form_post(admin, "/console/admin/categories/street-vending", page, time_limit="x",
+                    priority="normal")  # fmt: skip
+    assert bad.status_code == 422 and "请选择办理时限类别" in bad.get_data(as_text=True)
+    with db.transaction() as session:
+        before = session.scalar(select(Category).where(Category.code == "street-vending"))
+        original = (before.time_limit, before.priority)
+    try:
+        good = form_post(admin, "/console/admin/categories/street-vending", page,
+                         time_limit="complex", priority="urgent", default_unit="dept-cgj",
+                         active="1")  # fmt: skip
+        assert good.status_code == 303
+        with db.transaction() as session:
+            after = session.scalar(select(Category).where(Category.code == "street-vending"))
+            assert (after.time_limit, after.priority) == ("complex", "urgent")
+    finally:
+        with db.transaction() as session:
+            session.execute(update(Category).where(Category.code == "street-vending")
+                            .values(time_limit=original[0], priority=original[1]))  # fmt: skip
+
+
+def test_a_new_time_limit_applies_to_the_next_dispatch(app, client, db) -> None:
+    from hotline.models import Category, Ticket
+
+    first = client.post("/api/v1/tickets", json=VALID, headers=auth()).json  # compiles routing
+    admin = signed_in(app, "admin", "demo-admin-1")
+    with db.transaction() as session:
+        original = session.scalar(select(Category.time_limit)
+                                  .where(Category.code == "street-vending"))  # fmt: skip
+    try:
+        form_post(
+            admin,
+            "/console/admin/categories/street-vending",
+            "/console/admin/categories",
+            time_limit="complex",
+            priority="normal",
+            default_unit="dept-cgj",
+            active="1",
+        )
+        second = client.post("/api/v1/tickets", json=VALID, headers=auth()).json
+        with db.transaction() as session:
+            by = dict(session.execute(select(Ticket.number, Ticket.resolve_by)).all())
+        assert by[second["number"]] > by[first["number"]]  # 15 working days, not 5
+    finally:
+        with db.transaction() as session:
+            session.execute(update(Category).where(Category.code == "street-vending")
+                            .values(time_limit=original))  # fmt: skip
