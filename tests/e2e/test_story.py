@@ -123,3 +123,7 @@ def test_an_overdue_ticket_shows_on_the_supervisor_board(page, server, client, d
     row = page.locator("tr.overdue", has_text=number)
     assert row.is_visible() and "超期" in row.inner_text()
     shot(page, "09-supervisor-board")
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone
+    page.goto(f"{server}/console/tickets/{number}")
+    assert page.get_by_text("超期").first.is_visible()
+    shot(page, "10-ticket-on-a-phone")
