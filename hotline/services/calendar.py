@@ -25,6 +25,10 @@ class CalendarCache:
     _clock: Clock | None = None
     _loaded_at: float = field(default=-1e18)
 
+    def forget(self) -> None:
+        """Read the overrides again on next use (this process; others within a minute)."""
+        self._clock = None
+
     def clock(self, session: Session) -> Clock:
         if self._clock is None or self.monotonic() - self._loaded_at >= self.refresh_seconds:
             overrides = dict(session.execute(select(CalendarDay.day, CalendarDay.working)).all())

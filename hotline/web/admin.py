@@ -10,6 +10,8 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from routing.rules import RulesetError
+
 from ..domain.states import Role
 from ..errors import HotlineError
 from ..extensions import hotline
@@ -18,7 +20,16 @@ from ..services import admin as service
 from ..services import templates as template_service
 from ..services.actors import Actor
 from ..services.outbox import retry_failed, summary
-from ..services.routing import activate, find_ruleset
+from ..services.routing import (
+    activate,
+    copy_as_draft,
+    find_ruleset,
+    get_ruleset,
+    label_matcher,
+    parse_ruleset_text,
+    ruleset_problem,
+    update_draft,
+)
 from . import bp
 from .console import staff_only
 
@@ -255,10 +266,136 @@ def admin_activate_ruleset(ruleset_id: int) -> Any:
     return redirect(url_for("public.admin_routing"), code=303)
 
 
+def _calendar_page(session: Session, *, message: str | None = None) -> str:
+    days = list(session.scalars(select(CalendarDay).order_by(CalendarDay.day.desc())
+                                .limit(200)))  # fmt: skip
+    return _page("calendar.html", days=days, message=message)
+
+
 @bp.get("/console/admin/calendar")
 @staff_only(Role.ADMIN)
 def admin_calendar() -> str:
     with hotline().db.transaction() as session:
-        days = list(session.scalars(select(CalendarDay).order_by(CalendarDay.day.desc())
-                                    .limit(200)))  # fmt: skip
-        return _page("calendar.html", days=days)
+        return _calendar_page(session)
+
+
+@bp.post("/console/admin/calendar")
+@staff_only(Role.ADMIN)
+def admin_import_calendar() -> Any:
+    """Local days off and make-up days from a CSV/XLSX (日期, 是否上班, 说明); all or nothing."""
+    import tempfile
+    from pathlib import Path
+
+    from ..importers.tables import TableError, read_rows
+    from ..services.calendar import import_days
+
+    app = hotline()
+    upload = request.files.get("file")
+    with app.db.transaction() as session:
+        if upload is None or not upload.filename:
+            return _calendar_page(session, message="请选择文件"), 422
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / ("days" + Path(upload.filename).suffix.lower()[:6])
+            upload.save(path)
+            try:
+                rows = read_rows(path)
+            except TableError as exc:
+                return _calendar_page(session, message=str(exc)), 422
+        try:
+            with session.begin_nested():
+                count = import_days(session, rows)
+        except HotlineError as exc:
+            return _calendar_page(session, message=exc.detail), exc.status
+    app.calendars.forget()
+    flash(f"已导入 {count} 天；新的时限按调整后的日历计算", "success")
+    return redirect(url_for("public.admin_calendar"), code=303)
+
+
+def _ruleset_page(session: Session, ruleset_id: int, *, text: str | None = None,
+                  errors: list[str] | None = None, message: str | None = None,
+                  report: dict[str, Any] | None = None) -> str:  # fmt: skip
+    from routing.rules import dump_yaml, from_dict
+
+    app = hotline()
+    record = get_ruleset(session, ruleset_id)
+    trial = request.args.get("text", "")[:2000]
+    decision = None
+    if trial.strip():
+        compiled = app.routers.compiled(session, record)
+        decision = compiled.router.route(trial).to_dict()
+    return _page("ruleset.html", record=record,
+                 text=text if text is not None else dump_yaml(from_dict(record.data)),
+                 errors=errors or [], message=message, trial=trial, decision=decision,
+                 report=report)  # fmt: skip
+
+
+@bp.get("/console/admin/routing/<int:ruleset_id>")
+@staff_only(Role.ADMIN)
+def admin_ruleset(ruleset_id: int) -> str:
+    with hotline().db.transaction() as session:
+        return _ruleset_page(session, ruleset_id)
+
+
+@bp.post("/console/admin/routing/<int:ruleset_id>")
+@staff_only(Role.ADMIN)
+def admin_edit_ruleset(ruleset_id: int) -> Any:
+    """Save a draft's YAML, or copy a version into a new draft."""
+    app = hotline()
+    with app.db.transaction() as session:
+        record = get_ruleset(session, ruleset_id)
+        if request.form.get("copy") == "1":
+            draft = copy_as_draft(session, record, now=app.now(), actor=_actor())
+            target = draft.id
+        else:
+            text = request.form.get("yaml", "")
+            try:
+                with session.begin_nested():
+                    try:
+                        data = parse_ruleset_text(text, "yaml")
+                    except RulesetError as exc:
+                        raise ruleset_problem(exc) from exc
+                    update_draft(session, record, data, now=app.now())
+            except HotlineError as exc:
+                problems = [m for ms in (exc.errors or {}).values() for m in ms] or [exc.detail]
+                return _ruleset_page(session, ruleset_id, text=text, errors=problems,
+                                     message=exc.detail), exc.status  # fmt: skip
+            target = ruleset_id
+    flash("已复制为新草稿" if request.form.get("copy") == "1" else "草稿已保存", "success")
+    return redirect(url_for("public.admin_ruleset", ruleset_id=target), code=303)
+
+
+@bp.post("/console/admin/routing/<int:ruleset_id>/evaluate")
+@staff_only(Role.ADMIN)
+def admin_evaluate_ruleset(ruleset_id: int) -> Any:
+    """Accuracy and macro-F1 on an uploaded labelled file (text + label columns)."""
+    import tempfile
+    from pathlib import Path
+
+    from routing.learn import evaluate
+
+    from ..importers.tables import TableError, read_rows
+
+    app = hotline()
+    upload = request.files.get("file")
+    with app.db.transaction() as session:
+        if upload is None or not upload.filename:
+            return _ruleset_page(session, ruleset_id, message="请选择带标签的样本文件"), 422
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / ("sample" + Path(upload.filename).suffix.lower()[:6])
+            upload.save(path)
+            try:
+                rows = read_rows(path)
+            except TableError as exc:
+                return _ruleset_page(session, ruleset_id, message=str(exc)), 422
+        text_keys, label_keys = ("text", "诉求内容", "内容", "content"), ("label", "标签", "类别")
+        pairs = [(next((r[k] for k in text_keys if r.get(k)), ""),
+                  next((r[k] for k in label_keys if r.get(k)), "")) for r in rows]  # fmt: skip
+        pairs = [(t, label) for t, label in pairs if t and label][:20_000]
+        if not pairs:
+            missing = "文件中没有找到 text/诉求内容 与 label/标签 两列"
+            return _ruleset_page(session, ruleset_id, message=missing), 422
+        compiled = app.routers.compiled(session, get_ruleset(session, ruleset_id))
+        matches = label_matcher(compiled.router.ruleset, compiled.city)
+        texts, labels = [t for t, _ in pairs], [label for _, label in pairs]
+        report = evaluate(compiled.router, texts, labels, matches=matches)
+        return _ruleset_page(session, ruleset_id, report=report.to_dict())

@@ -155,3 +155,64 @@ def test_a_new_time_limit_applies_to_the_next_dispatch(app, client, db) -> None:
         with db.transaction() as session:
             session.execute(update(Category).where(Category.code == "street-vending")
                             .values(time_limit=original))  # fmt: skip
+
+
+def test_ruleset_draft_edit_try_and_evaluate(app, db) -> None:
+    import io
+
+    from hotline.models import RulesetRecord
+    from tests.helpers import restore_seeded_ruleset
+
+    admin = signed_in(app, "admin", "demo-admin-1")
+    with db.transaction() as session:
+        active = session.scalar(select(RulesetRecord.id).where(RulesetRecord.status == "active"))
+    page = admin.get(f"/console/admin/routing/{active}").get_data(as_text=True)
+    assert "只有草稿可以修改" in page and "rules:" in page
+    copied = form_post(admin, f"/console/admin/routing/{active}",
+                       f"/console/admin/routing/{active}", copy="1")  # fmt: skip
+    assert copied.status_code == 303
+    draft = int(copied.headers["Location"].rsplit("/", 1)[1])
+    try:
+        bad = form_post(admin, f"/console/admin/routing/{draft}",
+                        f"/console/admin/routing/{draft}", yaml="rules: [oops")  # fmt: skip
+        assert bad.status_code == 422 and "规则有误" in bad.get_data(as_text=True)
+        tried = admin.get(f"/console/admin/routing/{draft}?text=小区门口流动摊贩占道经营")
+        assert "占道经营" in tried.get_data(as_text=True)
+        token = token_of(admin.get(f"/console/admin/routing/{draft}").get_data(as_text=True))
+        sample = (
+            "text,label\n和平路菜市场门口流动摊贩占道经营,占道经营\n夜里工地施工噪音很大,噪音扰民\n"
+        )
+        report = admin.post(f"/console/admin/routing/{draft}/evaluate",
+                            data={"csrf_token": token,
+                                  "file": (io.BytesIO(sample.encode()), "s.csv")},
+                            content_type="multipart/form-data")  # fmt: skip
+        assert report.status_code == 200 and "宏平均 F1" in report.get_data(as_text=True)
+    finally:
+        with db.transaction() as session:
+            restore_seeded_ruleset(session)
+            session.execute(delete(RulesetRecord).where(RulesetRecord.id == draft))
+
+
+def test_calendar_import_all_or_nothing(app, db) -> None:
+    import io
+
+    from hotline.models import CalendarDay
+
+    admin = signed_in(app, "admin", "demo-admin-1")
+    page = "/console/admin/calendar"
+
+    def upload(content: str):
+        token = token_of(admin.get(page).get_data(as_text=True))
+        return admin.post(page, data={"csrf_token": token,
+                                      "file": (io.BytesIO(content.encode()), "days.csv")},
+                          content_type="multipart/form-data")  # fmt: skip
+
+    bad = upload("日期,是否上班,说明\n2026-12-24,是,补班\n2026-13-01,否,错\n")
+    assert bad.status_code == 422
+    good = upload("日期,是否上班,说明\n2026-12-24,否,全市停课一天\n")
+    assert good.status_code == 303
+    try:
+        assert "全市停课一天" in admin.get(page).get_data(as_text=True)
+    finally:
+        with db.transaction() as session:
+            session.execute(delete(CalendarDay))
