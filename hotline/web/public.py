@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -139,6 +140,23 @@ def submit() -> Any:
 
 
 ROLE_PUBLIC = {"operator": "12345 热线", "supervisor": "督办部门", "admin": "工作人员"}
+# Internal steps a resident should still understand, told without the internal reasons.
+EXPLAINED = {"returned", "extension_decided"}
+
+
+def _public_line(session: Session, event: TicketEvent, tz: ZoneInfo) -> dict[str, Any] | None:
+    at = event.created_at.astimezone(tz)
+    if event.kind == "returned":
+        return {"at": at, "who": "12345 热线",
+                "body": "原承办单位反映该问题不属其职责，正在重新确定承办单位。"}  # fmt: skip
+    if event.kind == "extension_decided":
+        data = event.data or {}
+        if not data.get("approve") or not data.get("until"):
+            return None  # a refused request changes nothing for the resident
+        until = datetime.fromisoformat(data["until"]).astimezone(tz)
+        body = f"因情况较复杂，经批准，办理期限延长至 {until:%Y-%m-%d %H:%M}。"
+        return {"at": at, "who": "督办部门", "body": body}
+    return {"at": at, "who": public_actor(session, event), "body": event.body}
 
 
 def public_actor(session: Session, event: TicketEvent) -> str:
@@ -173,7 +191,10 @@ def track(number: str) -> Any:
         ticket = _tracked_ticket(session, number, token)
         events = session.scalars(
             select(TicketEvent)
-            .where(TicketEvent.ticket_id == ticket.id, TicketEvent.public)
+            .where(
+                TicketEvent.ticket_id == ticket.id,
+                TicketEvent.public | TicketEvent.kind.in_(list(EXPLAINED)),
+            )
             .order_by(TicketEvent.sequence)
         ).all()
         view = {
@@ -189,10 +210,7 @@ def track(number: str) -> Any:
             "reporter_phone": mask_phone(ticket.reporter_phone) or "未填写",
             "created_at": ticket.created_at.astimezone(tz),
             "duplicate_of": ticket.duplicate_of.number if ticket.duplicate_of else None,
-            "events": [
-                {"at": e.created_at.astimezone(tz), "who": public_actor(session, e), "body": e.body}
-                for e in events
-            ],
+            "events": [line for e in events if (line := _public_line(session, e, tz))],
             "photos": [a.id for a in ticket.attachments if a.public],
             "can_confirm": ticket.status == Status.RESOLVED.value,
             "version": ticket.version,

@@ -187,3 +187,33 @@ def test_a_co_unit_sees_its_part_and_reports_it(app, client, db, make_user) -> N
     page = street.get(f"/console/tickets/{number}").get_data(as_text=True)
     assert "报告协办情况" in page and ">办结<" not in page  # the lead unit resolves, not us
     assert act(street, number, "report_part", body="已安排网格员劝离摊贩").status_code == 302
+
+
+def test_the_residents_timeline_explains_returns_and_extensions(app, client) -> None:
+    made = client.post("/api/v1/tickets", json=VALID, headers=auth()).json
+    number = made["number"]
+    unit = auth("hl_demo_unit")
+    url = f"/api/v1/tickets/{number}/actions"
+    back = client.post(
+        f"{url}/return",
+        headers=unit,
+        json={"version": made["version"], "reason": "内部：老张说不归我们"},
+    ).json
+    again = client.post(
+        f"{url}/dispatch",
+        headers=auth(),
+        json={"version": back["version"], "lead_unit": "dept-cgj"},
+    ).json
+    accepted = client.post(
+        f"/api/v1/tickets/{number}/actions/accept", json={"version": again["version"]}, headers=unit
+    ).json
+    asked = client.post(f"/api/v1/tickets/{number}/actions/request_extension",
+                        headers=auth("hl_demo_unit"),
+                        json={"version": accepted["version"], "reason": "需协调",
+                              "until": "2026-11-30T17:00:00+08:00"}).json  # fmt: skip
+    client.post(f"/api/v1/tickets/{number}/actions/decide_extension",
+                headers=auth("hl_demo_supervisor"),
+                json={"version": asked["version"], "approve": True})  # fmt: skip
+    page = app.test_client().get(made["tracking_url"]).get_data(as_text=True)
+    assert "正在重新确定承办单位" in page and "老张" not in page
+    assert "办理期限延长至 2026-11-30 17:00" in page
