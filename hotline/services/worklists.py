@@ -12,7 +12,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from ..domain.states import Status
-from ..models import Ticket, ticket_co_units
+from ..models import Ticket, TicketEvent, ticket_co_units
 
 PER_PAGE = 50
 OPEN = (Status.DISPATCHED, Status.ACCEPTED, Status.IN_PROGRESS, Status.REOPENED)
@@ -94,6 +94,31 @@ def extension_requests(session: Session) -> list[Ticket]:
         .order_by(Ticket.updated_at).limit(200)
         .options(selectinload(Ticket.lead_unit), selectinload(Ticket.category))
     ))  # fmt: skip
+
+
+def recheck_due(session: Session, *, now: datetime, limit: int = 20) -> list[Ticket]:
+    """Tickets closed in the last 30 days that nobody has re-checked (回头看) yet."""
+    rechecked = select(TicketEvent.ticket_id).where(TicketEvent.kind == "rechecked")
+    return list(session.scalars(
+        select(Ticket)
+        .where(Ticket.status == Status.CLOSED.value, Ticket.closed_at >= now - timedelta(days=30),
+               Ticket.id.notin_(rechecked))
+        .order_by(Ticket.closed_at.desc()).limit(limit)
+        .options(selectinload(Ticket.lead_unit), selectinload(Ticket.category))
+    ))  # fmt: skip
+
+
+def return_reasons(session: Session, tickets: Sequence[Ticket]) -> dict[int, str]:
+    """The latest return reason of each returned ticket (for the dispatch queue)."""
+    ids = [t.id for t in tickets if t.status == Status.RETURNED.value]
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(TicketEvent.ticket_id, TicketEvent.body)
+        .where(TicketEvent.ticket_id.in_(ids), TicketEvent.kind == "returned")
+        .order_by(TicketEvent.sequence)
+    )
+    return {ticket_id: body or "" for ticket_id, body in rows}  # the last one wins
 
 
 def callbacks_due(session: Session, *, page: int = 1) -> Page:

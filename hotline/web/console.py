@@ -130,19 +130,22 @@ def _urgency(ticket: Ticket, now: datetime) -> str:
 
 
 def _render_list(title: str, page: worklists.Page, *, intro: str = "",
-                 show_routing: bool = False, mine: set[int] | None = None) -> str:  # fmt: skip
-    rows = _rows(page, hotline().now(), routing=show_routing, mine=mine)
+                 show_routing: bool = False, mine: set[int] | None = None,
+                 returns: dict[int, str] | None = None) -> str:  # fmt: skip
+    rows = _rows(page, hotline().now(), routing=show_routing, mine=mine, returns=returns)
     return render_template("console/list.html", title=title, intro=intro, page=page, rows=rows,
                            show_routing=show_routing)  # fmt: skip
 
 
 def _rows(page: worklists.Page, now: datetime, *, routing: bool,
-          mine: set[int] | None = None) -> list[dict[str, Any]]:  # fmt: skip
+          mine: set[int] | None = None,
+          returns: dict[int, str] | None = None) -> list[dict[str, Any]]:  # fmt: skip
     """Table rows; ``mine`` (a unit's scope) marks whether it leads or helps on each."""
     return [{"ticket": t, "urgency": _urgency(t, now), "status": STATUS_LABELS[Status(t.status)],
              "resolve_by": _local(t.resolve_by), "created_at": _local(t.created_at),
              "terms": _matched_terms(t) if routing else [],
-             "part": None if mine is None else ("主办" if t.lead_unit_id in mine else "协办")}
+             "part": None if mine is None else ("主办" if t.lead_unit_id in mine else "协办"),
+             "returned": (returns or {}).get(t.id)}
             for t in page.tickets]  # fmt: skip
 
 
@@ -204,7 +207,8 @@ def queue() -> str:
     with hotline().db.transaction() as session:
         page = worklists.manual_queue(session, page=_page_number())
         intro = "系统无把握、类别有分歧或被退回的工单，置信度低的在前。"
-        return _render_list("待派单队列", page, show_routing=True, intro=intro)
+        returns = worklists.return_reasons(session, page.tickets)
+        return _render_list("待派单队列", page, show_routing=True, intro=intro, returns=returns)
 
 
 @bp.get("/console/worklist")
@@ -235,9 +239,11 @@ def supervision() -> str:
         late = worklists.overdue(session, now=app.now(), page=_page_number())
         disputes = worklists.returned(session)
         extensions = worklists.extension_requests(session)
+        rechecks = worklists.recheck_due(session, now=app.now())
         return render_template("console/supervision.html", late=late, page=late,
                                rows=_rows(late, app.now(), routing=False),
-                               disputes=disputes.tickets, extensions=extensions)  # fmt: skip
+                               disputes=disputes.tickets, extensions=extensions,
+                               rechecks=rechecks)  # fmt: skip
 
 
 @bp.get("/console/search")

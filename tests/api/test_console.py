@@ -217,3 +217,17 @@ def test_the_residents_timeline_explains_returns_and_extensions(app, client) -> 
     page = app.test_client().get(made["tracking_url"]).get_data(as_text=True)
     assert "正在重新确定承办单位" in page and "老张" not in page
     assert "办理期限延长至 2026-11-30 17:00" in page
+
+
+def test_queue_shows_return_reasons_and_board_lists_rechecks(app, client, db, clock) -> None:
+    made = client.post("/api/v1/tickets", json=VALID, headers=auth()).json
+    client.post(f"/api/v1/tickets/{made['number']}/actions/return", headers=auth("hl_demo_unit"),
+                json={"version": made["version"], "reason": "属市场监管职责"})  # fmt: skip
+    queue = signed_in(app, "operator", "demo-operator-1").get("/console/queue")
+    assert "属市场监管职责" in queue.get_data(as_text=True)
+    closed = client.post("/api/v1/tickets", json=VALID, headers=auth()).json["number"]
+    with db.transaction() as session:
+        session.execute(update(Ticket).where(Ticket.number == closed)
+                        .values(status="closed", closed_at=clock.now))  # fmt: skip
+    board = signed_in(app, "supervisor", "demo-supervisor-1").get("/console/supervision")
+    assert "待回头看（近 30 天办结，1）" in board.get_data(as_text=True)

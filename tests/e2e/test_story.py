@@ -22,8 +22,8 @@ def action(page, label: str, **fields: str) -> None:
     box.locator("summary").click()
     for field, value in fields.items():
         box.get_by_label(field).fill(value)
-    box.get_by_role("button", name=label).click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        box.get_by_role("button", name=label).click()
     assert page.get_by_text(f"{label}：已完成").is_visible(), page.content()[:2000]
 
 
@@ -36,8 +36,8 @@ def test_report_to_confirmation_to_dashboard(page, server, tmp_path) -> None:
     page.get_by_label("发生地点").fill("和平路菜市场门口")
     page.locator("#photos").set_input_files(str(photo))
     page.get_by_label("联系电话").fill("13812341234")
-    page.get_by_role("button", name="提交").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="提交").click()
     assert page.get_by_text("提交成功").is_visible()
     number = page.locator(".success .number").inner_text()
     tracking = page.locator(".link code").inner_text()
@@ -68,8 +68,8 @@ def test_report_to_confirmation_to_dashboard(page, server, tmp_path) -> None:
     box.locator("summary").click()
     box.get_by_label("办理结果（市民可见）").fill("摊贩已劝离，设置了提示牌")
     box.locator("input[type=file]").set_input_files(str(photo))
-    box.get_by_role("button", name="办结").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        box.get_by_role("button", name="办结").click()
     assert page.get_by_text("办结：已完成").is_visible()
     shot(page, "04-unit-resolved")
     context.clear_cookies()
@@ -79,8 +79,8 @@ def test_report_to_confirmation_to_dashboard(page, server, tmp_path) -> None:
     assert page.locator(".photos img").count() == 2  # the resident's photo and the evidence
     page.get_by_label("已解决").check()
     page.get_by_label("满意", exact=True).check()
-    page.get_by_role("button", name="提交评价").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="提交评价").click()
     assert page.get_by_text("已办结", exact=True).first.is_visible()
     shot(page, "05-tracking-confirmed")
 
@@ -127,3 +127,28 @@ def test_an_overdue_ticket_shows_on_the_supervisor_board(page, server, client, d
     page.goto(f"{server}/console/tickets/{number}")
     assert page.get_by_text("超期").first.is_visible()
     shot(page, "10-ticket-on-a-phone")
+
+
+def test_a_unit_works_with_the_keyboard_alone(page, server, client) -> None:
+    number = client.post("/api/v1/tickets", json=VALID, headers=auth()).json["number"]
+    page.goto(f"{server}/login")
+    page.keyboard.press("Tab")  # the skip link comes first
+    assert page.evaluate("document.activeElement.textContent") == "跳到正文"
+    page.locator("#username").focus()
+    page.keyboard.type("cgj")
+    page.keyboard.press("Tab")
+    page.keyboard.type("demo-unit-1")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/console/worklist")
+    page.get_by_role("link", name=number).focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/console/tickets/{number}")
+    summary = page.locator("summary", has_text=re.compile("^签收$"))
+    summary.focus()
+    page.keyboard.press("Enter")  # opens the form
+    page.keyboard.press("Tab")  # to its button (the form has no fields)
+    assert page.evaluate("document.activeElement.textContent") == "签收"
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.get_by_text("签收：已完成").is_visible()
+    shot(page, "11-keyboard-accepted")
