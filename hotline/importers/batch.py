@@ -246,13 +246,8 @@ def _commit_chunk(work: Work, batch_id: int, rows: list[tuple[int, list[str]]],
     records: list[tuple[int, CallRecord]] = []
     rejections: list[ImportRejection] = []
     for number, cells in rows:
-        parsed = reader.read(cells)
-        if isinstance(parsed, CallRecord) and parsed.external_ref in seen:
-            first = seen[parsed.external_ref]
-            reason = f"工单编号 {parsed.external_ref} 在文件中重复（第 {first} 行已有）"
-            parsed = [Problem(reader.column_of("external_ref"), reason)]
+        parsed = read_row(reader, cells, number, seen)
         if isinstance(parsed, CallRecord):
-            seen[parsed.external_ref] = number
             records.append((number, parsed))
         else:
             rejections.append(ImportRejection(
@@ -289,6 +284,19 @@ def _commit_chunk(work: Work, batch_id: int, rows: list[tuple[int, list[str]]],
                                           cells=r.cells) for r in rejections]  # fmt: skip
 
 
+def read_row(reader: RowReader, cells: list[str], number: int,
+             seen: dict[str, int]) -> CallRecord | list[Problem]:  # fmt: skip
+    """One row checked, including against the numbers seen earlier in the same file."""
+    parsed = reader.read(cells)
+    if isinstance(parsed, CallRecord):
+        first = seen.get(parsed.external_ref)
+        if first is not None:
+            reason = f"工单编号 {parsed.external_ref} 在文件中重复（第 {first} 行已有）"
+            return [Problem(reader.column_of("external_ref"), reason)]
+        seen[parsed.external_ref] = number
+    return parsed
+
+
 def explain(problems: list[Problem]) -> str:
     """One line for a refused row: each problem with the column it is in."""
     return "；".join(f"［{p.column}］{p.reason}" if p.column else p.reason for p in problems)
@@ -304,12 +312,8 @@ def dry_run(work: Work, path: Path, options: Options, runtime: Runtime) -> dict[
     with open_table(path, encoding=options.encoding, sheet=options.sheet) as table:
         batch: list[tuple[int, CallRecord]] = []
         for number, cells in table.rows:
-            parsed = reader.read(cells)
-            if isinstance(parsed, CallRecord) and parsed.external_ref in seen:
-                reason = f"工单编号在文件中重复（第 {seen[parsed.external_ref]} 行已有）"
-                parsed = [Problem(reader.column_of("external_ref"), reason)]
+            parsed = read_row(reader, cells, number, seen)
             if isinstance(parsed, CallRecord):
-                seen[parsed.external_ref] = number
                 batch.append((number, parsed))
             else:
                 summary["rejected"] += 1

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, render_template, send_file
 
 bp = Blueprint("public", __name__)
 
 
 def render_error_page(status: int, title: str, detail: str) -> Any:
     return render_template("error.html", status=status, title=title, detail=detail), status
+
+
+def private_file(path: Path, mimetype: str) -> Any:
+    """A stored photo, never kept by shared caches (it belongs to one ticket's viewers)."""
+    if not path.exists():
+        abort(404)
+    response = send_file(path, mimetype=mimetype, max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 from . import admin, calls, console, public, staff  # noqa: E402,F401  (registers the routes on bp)

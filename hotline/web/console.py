@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Response, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup, escape
 from marshmallow import ValidationError
@@ -27,7 +27,7 @@ from ..services import dashboard, worklists
 from ..services.actors import Actor
 from ..services.lifecycle import Who, perform, relation
 from ..services.queries import get_ticket_for, lock_ticket, visible_unit_ids
-from . import bp
+from . import bp, private_file
 
 STAFF = (Role.OPERATOR, Role.UNIT, Role.SUPERVISOR, Role.ADMIN)
 CITY_WIDE = (Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN)
@@ -325,11 +325,7 @@ def staff_photo(number: str, attachment_id: int) -> Any:
         if photo is None or photo.ticket_id != ticket.id:
             abort(404)
         path, mimetype = app.photos.path(photo.stored_name), photo.content_type
-    if not path.exists():
-        abort(404)
-    response = send_file(path, mimetype=mimetype, max_age=0)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return private_file(path, mimetype)
 
 
 def _form_data(action: Action) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import abort, redirect, render_template, request, send_file
+from flask import abort, redirect, render_template, request
 from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,7 +27,7 @@ from ..services.actors import RESIDENT
 from ..services.intake import submit_ticket
 from ..services.lifecycle import SATISFACTION, Who, perform
 from ..services.queries import lock_ticket
-from . import bp, render_error_page
+from . import bp, private_file, render_error_page
 
 FORM_FIELDS = (
     "category",
@@ -267,8 +267,4 @@ def track_photo(number: str, photo_id: int) -> Any:
         if photo is None or photo.ticket_id != ticket.id or not photo.public:
             abort(404)
         path, mimetype = app.photos.path(photo.stored_name), photo.content_type
-    if not path.exists():
-        abort(404)
-    response = send_file(path, mimetype=mimetype, max_age=0)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return private_file(path, mimetype)

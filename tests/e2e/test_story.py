@@ -152,3 +152,27 @@ def test_a_unit_works_with_the_keyboard_alone(page, server, client) -> None:
         page.keyboard.press("Enter")
     assert page.get_by_text("签收：已完成").is_visible()
     shot(page, "11-keyboard-accepted")
+
+
+def test_screenshots_of_the_other_main_pages(page, server, client) -> None:
+    client.post("/api/v1/tickets", json=VALID, headers=auth())
+    pages = {
+        ("operator", "demo-operator-1"): {
+            "12-call-intake": "/console/call?reporter_phone=13812341234&description="
+                              "和平路菜市场门口流动摊贩占道经营",
+            "13-callbacks": "/console/callbacks", "14-search": "/console/search?q=菜市场"},
+        ("cgj", "demo-unit-1"): {"15-unit-worklist": "/console/worklist"},
+        ("admin", "demo-admin-1"): {
+            "16-admin-users": "/console/admin/users",
+            "17-admin-templates": "/console/admin/templates",
+            "18-admin-routing": "/console/admin/routing?text=夜里工地施工噪音很大",
+            "19-admin-outbox": "/console/admin/outbox"},
+    }  # fmt: skip
+    for (user, password), paths in pages.items():
+        page.context.clear_cookies()
+        sign_in(page, server, user, password)
+        for name, path in paths.items():
+            response = page.goto(f"{server}{path}")
+            assert response.status == 200, path
+            assert page.locator("h1").first.is_visible()
+            shot(page, name)
