@@ -157,6 +157,7 @@ EVENT_LABELS = {
     "supervised": "督办", "rechecked": "回头看", "confirmed": "回访", "reopened": "重办",
     "rejected": "不予受理", "merged": "合并", "closed_unrated": "超时未评价办结",
     "sla_warning": "时限预警", "overdue": "超期", "escalated": "升级督办", "updated": "热线更新",
+    "other": "其他事件",
 }  # fmt: skip
 
 
