@@ -142,3 +142,22 @@ def test_concurrent_pushes_of_one_number_make_one_ticket(app, db) -> None:
     assert len({number for _, number in results}) == 1
     with db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(Ticket)) == 1
+
+
+def test_an_xlsx_upload_with_another_layout(client) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(
+        ["工单编号", "工单类型", "问题描述", "受理时间", "求助号码", "主办单位", "办结期限"]
+    )
+    sheet.append(["X-1", "占道经营", "流动摊贩占道经营", "2026/11/20 09:30", 13812341234,
+                  "城管局", "2026-11-27 17:00"])  # fmt: skip
+    out = io.BytesIO()
+    book.save(out)
+    response = upload(client, out.getvalue(), name="导出.xlsx", preset="12345-v2")
+    assert response.status_code == 201, response.json
+    assert (response.json["created"], response.json["rejected"]) == (1, 0)
+    ticket = client.get("/api/v1/tickets?limit=1", headers=auth()).json["items"][0]
+    assert ticket["lead_unit"]["code"] == "dept-cgj"

@@ -120,3 +120,22 @@ def test_truncated_csv_and_nul_bytes(tmp_path: Path) -> None:
     header, data, _ = rows(nul)
     record = RowReader(bind(PRESETS["auto"], header), "Asia/Shanghai").read(data[0][1])
     assert record.description == "路灯不亮"  # the NUL is dropped like any control character
+
+
+def test_xlsx_formulas_give_the_value_excel_cached_never_a_new_one(tmp_path: Path) -> None:
+    plain = tmp_path / "plain.xlsx"
+    write_xlsx(plain, [["工单编号", "诉求内容", "来电号码"], ["GD1", "路灯不亮", 0]])
+    with zipfile.ZipFile(plain) as source:
+        parts = {name: source.read(name) for name in source.namelist()}
+    sheet = parts["xl/worksheets/sheet1.xml"].decode()
+    # A formula whose cached value is deliberately not what it computes: we must read "3".
+    cell = '<c r="C2" t="n"><v>0</v></c>'
+    assert cell in sheet
+    parts["xl/worksheets/sheet1.xml"] = sheet.replace(
+        cell, '<c r="C2" t="str"><f>1+1</f><v>3</v></c>'
+    ).encode()
+    path = tmp_path / "formula.xlsx"
+    with zipfile.ZipFile(path, "w") as target:
+        for name, content in parts.items():
+            target.writestr(name, content)
+    assert rows(path)[1] == [(2, ["GD1", "路灯不亮", "3"])]
