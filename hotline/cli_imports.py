@@ -12,17 +12,6 @@ from .config import Settings
 from .db import Database
 
 
-def _runtime(settings: Settings):  # type: ignore[no-untyped-def]
-    from .extensions import utc_now
-    from .importers.batch import Runtime
-    from .services.calendar import CalendarCache
-    from .services.routing import RouterCache
-
-    calendars = CalendarCache(timezone=settings.timezone)
-    return Runtime(prefix=settings.ticket_prefix, timezone=settings.timezone, now=utc_now,
-                   routers=RouterCache(), calendars=calendars)  # fmt: skip
-
-
 def _show_presets() -> None:
     from .importers.mapping import FIELDS, PRESET_NOTES, PRESETS, REQUIRED
 
@@ -59,9 +48,11 @@ def import_command(file: str | None, preset: str | None, mapping_file: Path | No
     """
     import yaml
 
+    from .extensions import utc_now
     from .importers.batch import (
         ImportRefused,
         Options,
+        Runtime,
         claim,
         create_batch,
         run_batch,
@@ -80,7 +71,7 @@ def import_command(file: str | None, preset: str | None, mapping_file: Path | No
         raise click.UsageError("--preset and --mapping exclude each other")
     settings = Settings.from_env()
     database = _database()
-    runtime = _runtime(settings)
+    runtime = Runtime.for_process(settings, utc_now)
     work = units_of_work(database)
     try:
         mapping = None

@@ -26,23 +26,17 @@ def outbox_flush() -> None:
 @outbox.command("status")
 def outbox_status() -> None:
     """How many messages are in each state, with the latest failures."""
-    from sqlalchemy import func, select
-
-    from hotline.models import OutboxMessage
+    from hotline.services.outbox import summary
 
     from .jobs import runtime
 
     _, database = runtime()
     with database.transaction() as session:
-        for status, count in session.execute(
-            select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
-        ):
-            click.echo(f"{status:<8} {count}")
-        for row in session.scalars(
-            select(OutboxMessage).where(OutboxMessage.status.in_(["failed", "dead"]))
-            .order_by(OutboxMessage.id.desc()).limit(10)
-        ):  # fmt: skip
-            click.echo(f"  #{row.id} {row.template} → {row.recipient}: {row.last_error}")
+        report = summary(session, failures=10)
+    for status, count in report["counts"].items():
+        click.echo(f"{status:<8} {count}")
+    for row in report["failures"]:
+        click.echo(f"  #{row['id']} {row['template']} → {row['recipient']}: {row['error']}")
 
 
 @outbox.command("retry")

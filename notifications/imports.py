@@ -13,8 +13,6 @@ from hotline.db import Database
 from hotline.importers.batch import Runtime, claim, due_batches, hand_out, run_batch, units_of_work
 from hotline.models import ImportBatch
 from hotline.queues import IMPORTS
-from hotline.services.calendar import CalendarCache
-from hotline.services.routing import RouterCache
 
 from .jobs import runtime, utc_now
 
@@ -22,9 +20,7 @@ from .jobs import runtime, utc_now
 @functools.cache
 def _import_runtime() -> Runtime:
     settings, _ = runtime()
-    calendars = CalendarCache(timezone=settings.timezone)
-    return Runtime(prefix=settings.ticket_prefix, timezone=settings.timezone, now=utc_now,
-                   routers=RouterCache(), calendars=calendars)  # fmt: skip
+    return Runtime.for_process(settings, utc_now)
 
 
 def run_import(batch_id: int) -> str:

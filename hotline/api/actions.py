@@ -75,9 +75,8 @@ class TicketAttachments(MethodView):
         """上传照片（整改证据等）：JPEG/PNG/WebP；办结时在 evidence 中引用后市民可见"""
         from flask import request
 
-        from ..errors import Forbidden, PayloadTooLarge, ValidationFailed
-        from ..models import Attachment
-        from ..photos import prepare_photo
+        from ..errors import Forbidden, ValidationFailed
+        from ..services.attachments import add_photos
         from ..services.lifecycle import relation
 
         app, session = hotline(), db_session()
@@ -88,24 +87,10 @@ class TicketAttachments(MethodView):
         files = [f for f in request.files.getlist("photos") if f and f.filename]
         if not files:
             raise ValidationFailed({"photos": ["请选择照片"]})
-        limit = app.settings.max_photos
-        if len(files) > limit:
-            raise PayloadTooLarge(f"每次最多上传 {limit} 张照片")
-        max_bytes = app.settings.max_photo_bytes
-        prepared = [prepare_photo(f.stream.read(max_bytes + 1), f.filename, max_bytes=max_bytes)
-                    for f in files]  # fmt: skip
         stored: list[str] = []
         try:
-            stored = [app.photos.save(photo) for photo in prepared]
-            rows = [
-                Attachment(ticket=ticket, stored_name=name, original_name=photo.original_name,
-                           content_type=photo.content_type, size=len(photo.content),
-                           width=photo.width, height=photo.height, sha256=photo.sha256,
-                           public=False, created_at=app.now())
-                for photo, name in zip(prepared, stored, strict=True)
-            ]  # fmt: skip
-            session.add_all(rows)
-            session.flush()
+            rows = add_photos(session, ticket, files, settings=app.settings, photos=app.photos,
+                              now=app.now(), stored=stored)  # fmt: skip
         except BaseException:
             app.photos.delete(stored)  # nothing half-saved
             raise

@@ -19,6 +19,7 @@ from sqlalchemy import or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..config import Settings
 from ..db import Database
 from ..models import ImportBatch, ImportRejection
 from ..services.actors import Actor
@@ -84,6 +85,12 @@ class Runtime:
     now: Callable[[], datetime]
     routers: RouterCache
     calendars: CalendarCache
+
+    @classmethod
+    def for_process(cls, settings: Settings, now: Callable[[], datetime]) -> Runtime:
+        """Fresh caches, for a process of its own (the CLI, a worker)."""
+        return cls(settings.ticket_prefix, settings.timezone, now, RouterCache(),
+                   CalendarCache(timezone=settings.timezone))  # fmt: skip
 
 
 def check_file(path: Path, options: Options) -> tuple[Binding, list[str]]:

@@ -3,7 +3,7 @@ on-time trend and the hotspot list — for a period, optionally one district."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -24,6 +24,8 @@ class Filters:
     day_from: date
     day_to: date
     district: str | None = None
+    # The district's units (its subtree), set by resolve(); None means the whole city.
+    territory: frozenset[int] | set[int] | None = None
 
 
 def districts(session: Session) -> list[Unit]:
@@ -31,18 +33,19 @@ def districts(session: Session) -> list[Unit]:
                                 .order_by(Unit.code)))  # fmt: skip
 
 
-def _territory(session: Session, district: str | None) -> set[int] | None:
-    if not district:
-        return None
-    unit_id = session.scalar(select(Unit.id).where(Unit.code == district))
-    return unit_subtree(session, unit_id) if unit_id else set()
+def resolve(session: Session, filters: Filters) -> Filters:
+    """The filters with the district's units looked up once, for all the figures."""
+    if not filters.district:
+        return filters
+    unit_id = session.scalar(select(Unit.id).where(Unit.code == filters.district))
+    return replace(filters, territory=unit_subtree(session, unit_id) if unit_id else set())
 
 
 def ranking(session: Session, filters: Filters, *, now: datetime, timezone: str) -> list[dict]:
     """Units by the mean of their three rates (those with figures), best first."""
     start, end = period(filters.day_from, filters.day_to, timezone)
     groups = compute(session, group_by="unit", start=start, end=end, now=now,
-                     territory=_territory(session, filters.district))["groups"]  # fmt: skip
+                     territory=filters.territory)["groups"]  # fmt: skip
     rows = []
     for group in groups:
         if group["key"] is None:
@@ -65,9 +68,8 @@ def weekly(session: Session, filters: Filters, *, timezone: str) -> dict[str, An
     """Tickets per category per week, and per week the share resolved on time."""
     start, end = period(filters.day_from, filters.day_to, timezone)
     where = and_(Ticket.created_at >= start, Ticket.created_at < end)
-    territory = _territory(session, filters.district)
-    if territory is not None:
-        where = and_(where, Ticket.territorial_unit_id.in_(territory))
+    if filters.territory is not None:
+        where = and_(where, Ticket.territorial_unit_id.in_(filters.territory))
     week = _week(session).label("week")
     names = dict(session.execute(select(Category.id, Category.name)).all())
     volume: dict[str, dict[str, int]] = {}
@@ -99,9 +101,8 @@ def hotspots(session: Session, filters: Filters, *, timezone: str) -> list[dict[
     where = and_(Ticket.created_at >= start, Ticket.created_at < end,
                  Ticket.territorial_unit_id.is_not(None),
                  Ticket.category_id.is_not(None))  # fmt: skip
-    territory = _territory(session, filters.district)
-    if territory is not None:
-        where = and_(where, Ticket.territorial_unit_id.in_(territory))
+    if filters.territory is not None:
+        where = and_(where, Ticket.territorial_unit_id.in_(filters.territory))
     count = func.count().label("count")
     rows = session.execute(
         select(Ticket.territorial_unit_id, Ticket.category_id, count,

@@ -23,7 +23,6 @@ from ..services.outbox import retry_failed, summary
 from ..services.routing import (
     activate,
     copy_as_draft,
-    find_ruleset,
     get_ruleset,
     label_matcher,
     parse_ruleset_text,
@@ -255,7 +254,7 @@ def admin_activate_ruleset(ruleset_id: int) -> Any:
     with app.db.transaction() as session:
         try:
             with session.begin_nested():
-                record = find_ruleset(session, str(ruleset_id))
+                record = get_ruleset(session, ruleset_id)
                 activate(session, record, now=app.now(), actor=_actor())
                 label = f"{record.name} v{record.version}"
         except HotlineError as exc:

@@ -19,12 +19,12 @@ from sqlalchemy.orm import Session
 from ..action_schemas import SCHEMAS
 from ..domain.states import STATUS_LABELS, Role, Status
 from ..domain.workflow import Action, Refused, check
-from ..errors import HotlineError, PayloadTooLarge
+from ..errors import HotlineError
 from ..extensions import hotline
 from ..models import Attachment, Category, Ticket, TicketEvent, Unit
-from ..photos import prepare_photo
 from ..services import dashboard, worklists
 from ..services.actors import Actor
+from ..services.attachments import add_photos
 from ..services.lifecycle import Who, perform, relation
 from ..services.queries import get_ticket_for, lock_ticket, visible_unit_ids
 from . import bp, private_file
@@ -102,9 +102,22 @@ def _scope(session: Session) -> set[int] | None:
     return visible_unit_ids(session, current_user.role, current_user.unit_id)
 
 
-def _who(session: Session) -> Who:
-    unit_ids = frozenset(_scope(session) or ()) if current_user.role is Role.UNIT else frozenset()
+def _who(scope: set[int] | None) -> Who:
+    """The signed-in user as the workflow sees them; ``scope`` is what :func:`_scope` gave."""
+    unit_ids = frozenset(scope or ()) if current_user.role is Role.UNIT else frozenset()
     return Who(Actor(current_user.id, current_user.display_name), current_user.role, unit_ids)
+
+
+def _day_arg(name: str, default: date | None, errors: dict[str, str]) -> date | None:
+    """A date from the query string; a wrong one is noted in ``errors`` and replaced."""
+    raw = request.args.get(name, "")
+    if not raw:
+        return default
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        errors[name] = "日期格式应为 2026-11-21"
+        return default
 
 
 def _page_number() -> int:
@@ -254,13 +267,7 @@ def search() -> str:
     args = request.args
     statuses = [s for s in args.getlist("status") if s in {x.value for x in Status}]
     errors: dict[str, str] = {}
-    days: dict[str, date | None] = {}
-    for name in ("from", "to"):
-        try:
-            days[name] = date.fromisoformat(args[name]) if args.get(name) else None
-        except ValueError:
-            errors[name] = "日期格式应为 2026-11-21"
-            days[name] = None
+    days = {name: _day_arg(name, None, errors) for name in ("from", "to")}
     with app.db.transaction() as session:
         page = worklists.search(
             session, unit_ids=_scope(session), timezone=app.settings.timezone,
@@ -286,21 +293,26 @@ def _allowed_actions(ticket: Ticket, who: Who) -> list[Action]:
     return allowed
 
 
-def _ticket_page(session: Session, number: str, *, errors: dict[str, Any] | None = None,
-                 failed: str | None = None, message: str | None = None,
-                 status: int = 200) -> tuple[str, int]:  # fmt: skip
-    ticket = get_ticket_for(session, number, _scope(session))
-    who = _who(session)
+def _ticket_page(session: Session, number: str, scope: set[int] | None, *,
+                 errors: dict[str, Any] | None = None, failed: str | None = None,
+                 message: str | None = None, status: int = 200) -> tuple[str, int]:  # fmt: skip
+    ticket = get_ticket_for(session, number, scope)
+    who = _who(scope)
     events = list(session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
                                   .order_by(TicketEvent.sequence)))  # fmt: skip
     photos = list(session.scalars(select(Attachment).where(Attachment.ticket_id == ticket.id)))
-    units = list(session.scalars(select(Unit).where(Unit.active).order_by(Unit.kind, Unit.code)))
-    categories = list(session.scalars(select(Category).where(Category.active)
-                                      .order_by(Category.code)))  # fmt: skip
+    actions = _allowed_actions(ticket, who)
+    units: list[Unit] = []
+    categories: list[Category] = []
+    if Action.DISPATCH in actions:  # the only form that lists them
+        units = list(session.scalars(select(Unit).where(Unit.active)
+                                     .order_by(Unit.kind, Unit.code)))  # fmt: skip
+        categories = list(session.scalars(select(Category).where(Category.active)
+                                          .order_by(Category.code)))  # fmt: skip
     html = render_template(
         "console/ticket.html", ticket=ticket, status_label=STATUS_LABELS[Status(ticket.status)],
         events=[(e, _local(e.created_at)) for e in events], photos=photos,
-        actions=_allowed_actions(ticket, who), forms=FORMS, labels=ACTION_LABELS,
+        actions=actions, forms=FORMS, labels=ACTION_LABELS,
         units=units, categories=categories, errors=errors or {}, failed=failed, message=message,
         form=request.form if failed else {}, terms=_matched_terms(ticket),
         local=_local, urgency=_urgency(ticket, hotline().now()),
@@ -313,7 +325,7 @@ def _ticket_page(session: Session, number: str, *, errors: dict[str, Any] | None
 @staff_only()
 def ticket_page(number: str) -> Any:
     with hotline().db.transaction() as session:
-        return _ticket_page(session, number)
+        return _ticket_page(session, number, _scope(session))
 
 
 @bp.get("/console/tickets/<number>/photos/<int:attachment_id>")
@@ -334,18 +346,15 @@ def _form_data(action: Action) -> dict[str, Any]:
     data: dict[str, Any] = {"version": request.form.get("version", "")}
     if data["version"].isdigit():
         data["version"] = int(data["version"])
-    for name, _label, kind, _required, _choices in FORMS[action]:
+    for name, _label, kind, required, _choices in FORMS[action]:
         if kind == "file":
             continue
         if kind == "units":
             data[name] = [v for v in request.form.getlist(name) if v]
             continue
         value = request.form.get(name, "").strip()
-        if value == "" and kind in ("textarea", "datetime", "category", "select", "text", "unit"):
-            if any(f[0] == name and f[3] for f in FORMS[action]):
-                data[name] = value  # let the schema say it is required
-            continue
-        data[name] = value
+        if value or required:  # an empty required field: the schema says it is required
+            data[name] = value
     return data
 
 
@@ -362,49 +371,40 @@ def act(number: str, action_name: str) -> Any:
     schema, _ = SCHEMAS[action]
     stored: list[str] = []
     with app.db.transaction() as session:
-        get_ticket_for(session, number, _scope(session))  # others' tickets stay invisible
+        scope = _scope(session)
+        get_ticket_for(session, number, scope)  # others' tickets stay invisible
         try:
             data = schema().load(_form_data(action))
         except ValidationError as exc:
             messages = exc.messages if isinstance(exc.messages, dict) else {}
-            return _ticket_page(session, number, errors=messages, failed=action.value, status=422)
+            return _ticket_page(session, number, scope, errors=messages, failed=action.value,
+                                status=422)  # fmt: skip
         try:
             with session.begin_nested():
                 ticket = lock_ticket(session, number, data.pop("version"))
                 if action is Action.CONFIRM:
                     data["channel"] = "callback"
                 if action is Action.RESOLVE:
-                    data["evidence"] = _store_evidence(session, ticket, stored)
-                perform(session, ticket, action, data, who=_who(session), now=app.now(),
+                    files = [f for f in request.files.getlist("photos") if f and f.filename]
+                    evidence = add_photos(
+                        session,
+                        ticket,
+                        files,
+                        settings=app.settings,
+                        photos=app.photos,
+                        now=app.now(),
+                        stored=stored,
+                    )
+                    data["evidence"] = [row.id for row in evidence]
+                perform(session, ticket, action, data, who=_who(scope), now=app.now(),
                         clock=app.calendars.clock(session))  # fmt: skip
         except HotlineError as exc:
             app.photos.delete(stored)  # nothing half-saved
-            return _ticket_page(session, number, errors=exc.errors or {}, failed=action.value,
-                                message=exc.detail, status=exc.status)  # fmt: skip
+            return _ticket_page(session, number, scope, errors=exc.errors or {},
+                                failed=action.value, message=exc.detail,
+                                status=exc.status)  # fmt: skip
     flash(f"{ACTION_LABELS[action]}：已完成", "success")
     return redirect(url_for("public.ticket_page", number=number))
-
-
-def _store_evidence(session: Session, ticket: Ticket, stored: list[str]) -> list[int]:
-    """Photos sent with 办结, stored like the API's attachments; their ids become evidence.
-    ``stored`` collects the file names, for the caller to remove if the action fails."""
-    app = hotline()
-    files = [f for f in request.files.getlist("photos") if f and f.filename]
-    if len(files) > app.settings.max_photos:
-        raise PayloadTooLarge(f"每次最多上传 {app.settings.max_photos} 张照片")
-    limit = app.settings.max_photo_bytes
-    prepared = [prepare_photo(f.stream.read(limit + 1), f.filename, max_bytes=limit)
-                for f in files]  # fmt: skip
-    for photo in prepared:
-        stored.append(app.photos.save(photo))
-    rows = [Attachment(ticket=ticket, stored_name=name, original_name=photo.original_name,
-                       content_type=photo.content_type, size=len(photo.content),
-                       width=photo.width, height=photo.height, sha256=photo.sha256,
-                       public=False, created_at=app.now())
-            for photo, name in zip(prepared, stored, strict=True)]  # fmt: skip
-    session.add_all(rows)
-    session.flush()
-    return [row.id for row in rows]
 
 
 # ---------------------------------------------------------------- dashboard
@@ -414,14 +414,8 @@ def _dashboard_filters() -> tuple[dashboard.Filters, dict[str, str]]:
     app = hotline()
     today = app.now().astimezone(ZoneInfo(app.settings.timezone)).date()
     errors: dict[str, str] = {}
-    days = {}
-    for name, default in (("from", today - timedelta(days=29)), ("to", today)):
-        raw = request.args.get(name, "")
-        try:
-            days[name] = date.fromisoformat(raw) if raw else default
-        except ValueError:
-            errors[name] = "日期格式应为 2026-11-21"
-            days[name] = default
+    days = {"from": _day_arg("from", today - timedelta(days=29), errors),
+            "to": _day_arg("to", today, errors)}  # fmt: skip
     if days["from"] > days["to"]:
         errors["to"] = "结束日期不能早于开始日期"
         days["from"], days["to"] = days["to"], days["from"]
@@ -439,6 +433,7 @@ def dashboard_page() -> str:
     filters, errors = _dashboard_filters()
     tz = app.settings.timezone
     with app.db.transaction() as session:
+        filters = dashboard.resolve(session, filters)
         ranking = dashboard.ranking(session, filters, now=app.now(), timezone=tz)
         weekly = dashboard.weekly(session, filters, timezone=tz)
         hotspots = dashboard.hotspots(session, filters, timezone=tz)
@@ -465,6 +460,7 @@ def dashboard_csv() -> Any:
     app = hotline()
     filters, _ = _dashboard_filters()
     with app.db.transaction() as session:
+        filters = dashboard.resolve(session, filters)
         ranking = dashboard.ranking(session, filters, now=app.now(),
                                     timezone=app.settings.timezone)  # fmt: skip
     out = io.StringIO()
