@@ -25,6 +25,7 @@ from .health import bp as health_bp
 from .photos import PhotoStore
 from .services.calendar import CalendarCache
 from .services.routing import RouterCache
+from .uploads import DEFAULT_BODY_BYTES, FORM_FIELD_BYTES, LimitedRequest, apply_body_limit
 from .web import bp as web_bp
 from .web import render_error_page
 from .web.staff import init_login
@@ -57,9 +58,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app = Flask(__name__, static_folder="web/static", template_folder="web/templates")
     app.config.update(
         SECRET_KEY=settings.secret_key,
-        # Whole-request ceiling: every photo at its limit plus the form fields.
-        MAX_CONTENT_LENGTH=settings.max_photos * settings.max_photo_bytes + 1024 * 1024,
-        MAX_FORM_MEMORY_SIZE=64 * 1024,
+        # Defaults only: each request gets its endpoint's limits (see uploads.py).
+        MAX_CONTENT_LENGTH=DEFAULT_BODY_BYTES,
+        MAX_FORM_MEMORY_SIZE=FORM_FIELD_BYTES,
         MAX_FORM_PARTS=100,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session; forms may sit open
         SESSION_COOKIE_HTTPONLY=True,
@@ -76,8 +77,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         calendars=CalendarCache(timezone=settings.timezone),
     )
 
+    app.request_class = LimitedRequest
     csrf = CSRFProtect(app)
     app.before_request(_assign_request_id)
+    app.before_request(apply_body_limit)
     init_api(app)
     for blueprint in list(app.blueprints.values()):
         if (blueprint.url_prefix or "").startswith(API_PREFIX):

@@ -17,7 +17,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from ..domain.states import Role
-from ..errors import NotFound, ValidationFailed
+from ..errors import NotFound, PayloadTooLarge, ValidationFailed
 from ..extensions import hotline
 from ..importers.batch import (
     ImportRefused,
@@ -32,6 +32,7 @@ from ..importers.mapping import PRESETS, MappingError, mapping_from_file_data
 from ..importers.rejected import rejected_rows
 from ..models import ImportBatch, ImportRejection
 from ..schemas import StrictSchema, Text
+from ..uploads import received_bytes
 from .auth import authenticated, db_session, principal
 
 blp = Blueprint("imports", __name__, url_prefix="/api/v1/imports",
@@ -126,6 +127,9 @@ class Imports(MethodView):
         app, session = hotline(), db_session()
         options = _options(form)
         upload = files["file"]
+        if received_bytes(upload) > app.settings.import_max_bytes:
+            limit = app.settings.import_max_bytes // (1024 * 1024)
+            raise PayloadTooLarge(f"导入文件不能超过 {limit} MB")
         directory = Path(app.settings.import_dir)
         directory.mkdir(parents=True, exist_ok=True)
         suffix = Path(upload.filename or "").suffix.lower()[:8]

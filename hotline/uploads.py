@@ -1,0 +1,120 @@
+"""How much of a request body is read, per endpoint: the whole request, each uploaded file,
+and each text field of a form.
+
+Photos straight from a phone are 2–5 MB, call-centre exports up to 200 MB; a form's text
+fields are small. Werkzeug applies one ``max_form_memory_size`` to the multipart parser's
+buffer too, so it must stay well above the parser's 64 KB chunks or every file is refused.
+
+A file part over its limit is not a reason to drop the request: its bytes beyond the limit
+are read and thrown away, so the view still gets every text field and can answer "this photo
+is too big" next to the photo, with what the resident typed kept.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from typing import IO, Any
+
+from flask import Request, current_app, request
+
+from .config import Settings
+
+MB = 1024 * 1024
+# Text fields of ordinary forms; the ruleset editor posts a whole ruleset as YAML.
+FORM_FIELD_BYTES = MB
+RULESET_FORM_BYTES = 32 * MB
+# Ordinary requests (forms without files, API JSON is bounded separately per endpoint).
+DEFAULT_BODY_BYTES = 2 * MB
+# Spreadsheets an admin uploads (calendar days, a labelled sample to evaluate routing).
+ADMIN_FILE_BYTES = 20 * MB
+ENVELOPE = 64 * 1024  # multipart boundaries, part headers and a few small fields
+
+
+@dataclass(frozen=True)
+class BodyLimit:
+    total: int  # the whole request; above it 413, from Content-Length before reading
+    file_bytes: int = 0  # each file is kept up to this + 1 byte (so "too big" shows)
+    files: int = 0  # file parts kept; later ones are read and dropped
+    field_bytes: int = FORM_FIELD_BYTES
+
+
+PHOTO_ENDPOINTS = frozenset({"public.submit", "public.act", "actions.TicketAttachments"})
+ADMIN_FILE_ENDPOINTS = frozenset(
+    {"public.admin_import_calendar", "public.admin_evaluate_ruleset"}
+)
+
+
+def body_limit(endpoint: str | None, settings: Settings) -> BodyLimit:
+    """The limits for a request to ``endpoint``."""
+    if endpoint in PHOTO_ENDPOINTS:
+        # Photos over their own limit still arrive whole (and are refused by name), so the
+        # request may carry more than max_photos × max_photo_bytes.
+        return BodyLimit(settings.max_upload_bytes, settings.max_photo_bytes,
+                         settings.max_photos + 1)  # fmt: skip
+    if endpoint == "imports.Imports":
+        return BodyLimit(settings.import_max_bytes + ENVELOPE, settings.import_max_bytes, 1)
+    if endpoint in ADMIN_FILE_ENDPOINTS:
+        return BodyLimit(ADMIN_FILE_BYTES + ENVELOPE, ADMIN_FILE_BYTES, 1)
+    if endpoint == "public.admin_edit_ruleset":
+        return BodyLimit(RULESET_FORM_BYTES + MB, field_bytes=RULESET_FORM_BYTES)
+    return BodyLimit(DEFAULT_BODY_BYTES)
+
+
+class CappedFile(tempfile.SpooledTemporaryFile):  # type: ignore[type-arg]
+    """A file part's container that keeps at most ``keep`` bytes (in memory up to 512 KB,
+    then on disk) and counts the rest; ``received`` is what the client sent."""
+
+    def __init__(self, keep: int) -> None:
+        super().__init__(max_size=512 * 1024)
+        self.keep = keep
+        self.kept = 0
+        self.received = 0
+
+    def write(self, data: Any) -> int:  # type: ignore[override]
+        size = len(data)
+        self.received += size
+        room = self.keep - self.kept
+        if room > 0:
+            chunk = data[:room]
+            super().write(chunk)
+            self.kept += len(chunk)
+        return size
+
+
+class LimitedRequest(Request):
+    """Flask's request with per-endpoint body limits (see :func:`body_limit`)."""
+
+    limit: BodyLimit | None = None
+    _file_parts = 0
+
+    def _get_file_stream(
+        self,
+        total_content_length: int | None,
+        content_type: str | None,
+        filename: str | None = None,
+        content_length: int | None = None,
+    ) -> IO[bytes]:
+        limit = self.limit or BodyLimit(DEFAULT_BODY_BYTES, DEFAULT_BODY_BYTES, 1)
+        self._file_parts += 1
+        keep = limit.file_bytes + 1 if self._file_parts <= limit.files else 0
+        return CappedFile(keep)  # type: ignore[return-value]
+
+
+def apply_body_limit() -> None:
+    """Before each request: set the limits of the endpoint it goes to."""
+    limit = body_limit(request.endpoint, current_app.extensions["hotline"].settings)
+    request.limit = limit  # type: ignore[attr-defined]
+    request.max_content_length = limit.total
+    request.max_form_memory_size = limit.field_bytes
+
+
+def received_bytes(upload: Any) -> int:
+    """How many bytes the client sent for an uploaded file (werkzeug FileStorage), including
+    any beyond its limit that were not kept."""
+    stream = upload.stream
+    if isinstance(stream, CappedFile):
+        return stream.received
+    size = stream.seek(0, 2)
+    stream.seek(0)
+    return size
