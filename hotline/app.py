@@ -78,9 +78,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
 
     app.request_class = LimitedRequest
+    app.before_request(apply_body_limit)  # before anything reads the body (CSRF does)
     csrf = CSRFProtect(app)
     app.before_request(_assign_request_id)
-    app.before_request(apply_body_limit)
     init_api(app)
     for blueprint in list(app.blueprints.values()):
         if (blueprint.url_prefix or "").startswith(API_PREFIX):

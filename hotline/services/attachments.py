@@ -11,9 +11,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ..config import Settings
-from ..errors import PayloadTooLarge
 from ..models import Attachment, Ticket
-from ..photos import PhotoStore, prepare_photo
+from ..photos import PhotoStore, prepare_uploads
 
 
 def add_photos(
@@ -25,11 +24,8 @@ def add_photos(
     ``stored`` collects the names of the files written, so that the caller can remove them
     if its transaction fails: nothing is half-saved.
     """
-    if len(files) > settings.max_photos:
-        raise PayloadTooLarge(f"每次最多上传 {settings.max_photos} 张照片")
-    limit = settings.max_photo_bytes
-    prepared = [prepare_photo(f.stream.read(limit + 1), f.filename, max_bytes=limit)
-                for f in files]  # fmt: skip
+    prepared = prepare_uploads(files, max_bytes=settings.max_photo_bytes,
+                               max_count=settings.max_photos)  # fmt: skip
     for photo in prepared:
         stored.append(photos.save(photo))
     rows = [Attachment(ticket=ticket, stored_name=name, original_name=photo.original_name,

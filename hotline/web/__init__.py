@@ -10,6 +10,18 @@ from flask import Blueprint, abort, render_template, send_file
 bp = Blueprint("public", __name__)
 
 
+@bp.app_context_processor
+def _photo_limits() -> dict[str, Any]:
+    """What every photo field shows and checks in the browser (photos.js)."""
+    from ..extensions import hotline
+    from ..photos import ACCEPT
+
+    settings = hotline().settings
+    return {"photo_limits": {"bytes": settings.max_photo_bytes, "files": settings.max_photos,
+                             "mb": f"{settings.max_photo_bytes / (1024 * 1024):g}",
+                             "accept": ACCEPT}}  # fmt: skip
+
+
 def render_error_page(status: int, title: str, detail: str) -> Any:
     return render_template("error.html", status=status, title=title, detail=detail), status
 

@@ -17,11 +17,11 @@ from ..domain.states import PUBLIC_STATUS_LABELS, Channel, Status
 from ..domain.text import normalize_text
 from ..domain.tracking import token_matches
 from ..domain.workflow import Action, Party
-from ..errors import Conflict, Forbidden, HotlineError, PayloadTooLarge, ValidationFailed
+from ..errors import Conflict, Forbidden, HotlineError, ValidationFailed
 from ..extensions import hotline
 from ..links import absolute, tracking_path
 from ..models import Attachment, Category, Ticket, TicketEvent, User
-from ..photos import PreparedPhoto, prepare_photo
+from ..photos import PreparedPhoto, prepare_uploads
 from ..schemas import TicketSubmissionSchema
 from ..services.actors import RESIDENT
 from ..services.intake import submit_ticket
@@ -61,15 +61,12 @@ def _render_form(
     status: int = 200,
     message: str | None = None,
 ) -> Any:
-    settings = hotline().settings
     return render_template(
         "form.html",
         groups=_categories(),
         values=values,
         errors=errors,
         message=message,
-        max_photos=settings.max_photos,
-        max_photo_mb=settings.max_photo_bytes // (1024 * 1024),
     ), status
 
 
@@ -81,14 +78,8 @@ def form() -> Any:
 
 def _read_photos(files: list[FileStorage]) -> list[PreparedPhoto]:
     settings = hotline().settings
-    files = [f for f in files if f and f.filename]
-    if len(files) > settings.max_photos:
-        raise PayloadTooLarge(f"最多上传 {settings.max_photos} 张照片")
-    prepared = []
-    for upload in files:
-        data = upload.stream.read(settings.max_photo_bytes + 1)
-        prepared.append(prepare_photo(data, upload.filename, max_bytes=settings.max_photo_bytes))
-    return prepared
+    return prepare_uploads(files, max_bytes=settings.max_photo_bytes,
+                           max_count=settings.max_photos)  # fmt: skip
 
 
 def _retry_message() -> str:
@@ -105,15 +96,19 @@ def submit() -> Any:
     payload = {k: v for k, v in values.items() if k not in {"anonymous", "consent_contact"}}
     payload["anonymous"] = "anonymous" in request.form
     payload["consent_contact"] = "consent_contact" in request.form
+    errors: dict[str, list[str]] = {}
+    status = 422
     try:
         data = TicketSubmissionSchema().load(payload)
     except ValidationError as exc:
         errors = {k: v for k, v in exc.normalized_messages().items() if isinstance(v, list)}
-        return _render_form(values, errors, 422, _retry_message())
     try:
         photos = _read_photos(request.files.getlist("photos"))
-    except HotlineError as exc:
-        return _render_form(values, {"photos": [exc.detail]}, exc.status, exc.detail)
+    except HotlineError as exc:  # too big, too many, not an image: said next to the field
+        errors["photos"] = [exc.detail]
+        status = exc.status if len(errors) == 1 else 422
+    if errors:
+        return _render_form(values, errors, status, _retry_message())
 
     stored: list[str] = []
     try:

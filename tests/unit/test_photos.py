@@ -51,3 +51,32 @@ def test_store_uses_random_names_and_deletes(tmp_path) -> None:
     assert store.path(first).read_bytes() == photo.content
     store.delete([first, second])
     assert list(tmp_path.iterdir()) == []
+
+
+def test_heic_from_an_iphone_is_stored_as_jpeg_without_exif() -> None:
+    import io
+
+    from pillow_heif import register_heif_opener
+
+    from tests.photos import has_exif
+
+    register_heif_opener()
+    out = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x8825] = {1: "N", 2: (31.0, 13.0, 44.0)}  # GPS
+    Image.new("RGB", (64, 48), (10, 120, 200)).save(out, "HEIF", exif=exif.tobytes())
+    photo = prepare_photo(out.getvalue(), "IMG_0001.HEIC", max_bytes=1_000_000)
+    assert (photo.content_type, photo.extension) == ("image/jpeg", "jpg")
+    assert (photo.width, photo.height) == (64, 48) and not has_exif(photo.content)
+
+
+def test_multi_picture_jpeg_from_android_phones_is_accepted() -> None:
+    import io
+
+    out = io.BytesIO()
+    first, second = Image.new("RGB", (40, 30), "red"), Image.new("RGB", (40, 30), "blue")
+    first.save(out, "MPO", save_all=True, append_images=[second])
+    with Image.open(io.BytesIO(out.getvalue())) as probe:
+        assert probe.format == "MPO"
+    photo = prepare_photo(out.getvalue(), "DSC_0001.JPG", max_bytes=1_000_000)
+    assert photo.content_type == "image/jpeg" and (photo.width, photo.height) == (40, 30)
