@@ -39,8 +39,7 @@ run: venv
 	@# The scheduler (SLA sweep every minute, outbox re-drain) runs beside the web server
 	@# and stops with it.
 	$(BIN)/hotline scheduler & scheduler=$$!; trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --preload \
-		--access-logfile - wsgi:app
+	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) wsgi:app  # gunicorn.conf.py
 
 lint: venv
 	$(BIN)/ruff check .

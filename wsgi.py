@@ -5,4 +5,4 @@ from notifications.inline import install
 
 app = create_app()
 install(app)  # after each change, notifications are handed on (Redis or in-process)
-warm_up(app)  # with gunicorn --preload this runs once, before the workers fork
+warm_up(app)  # each worker compiles routing before its first request (gunicorn.conf.py)

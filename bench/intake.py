@@ -103,9 +103,6 @@ def parse_args() -> argparse.Namespace:
         help="alternate the two phases this many times (requests are split between rounds), "
         "so drift on a shared machine hits both alike",
     )
-    parser.add_argument(
-        "--threads", type=int, default=1, help="threads per worker (>1 uses gthread workers)"
-    )
     parser.add_argument("--pg-url", default=DEFAULT_PG_URL, help="PostgreSQL admin URL")
     parser.add_argument("--port", type=int, default=None, help="default: a free port")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="JSONL complaints")
@@ -321,9 +318,6 @@ def main() -> int:
                     f"127.0.0.1:{port}",
                     "--workers",
                     str(args.workers),
-                    "--threads",
-                    str(args.threads),
-                    "--preload",
                     "--log-level",
                     "warning",
                     "wsgi:app",
@@ -335,7 +329,7 @@ def main() -> int:
 
             print(
                 f"environment: cpus {os.cpu_count()}, gunicorn workers {args.workers} "
-                f"x threads {args.threads}, "
+                "(gevent, gunicorn.conf.py), "
                 f"concurrency {args.concurrency}, requests/phase {args.requests}, "
                 f"warm-up {WARMUP}, database PostgreSQL ({name})"
             )

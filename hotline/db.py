@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -9,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -42,27 +44,43 @@ class UTCDateTime(TypeDecorator[datetime]):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
+SQLITE_WRITE_WAIT = 10.0  # seconds a transaction waits for another writer to finish
+
+
 def _configure_sqlite(engine: Engine) -> None:
-    """Foreign keys on, WAL, and BEGIN IMMEDIATE so concurrent writers queue instead of failing."""
+    """Foreign keys on, WAL, and BEGIN IMMEDIATE so concurrent writers queue instead of failing.
+
+    The wait for the write lock happens here, in Python, with short sleeps, not in SQLite's
+    busy handler: under gevent workers SQLite's C-level wait would block every greenlet of the
+    process, including the one holding the lock, whereas a sleep lets it finish.
+    """
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # let SQLAlchemy emit BEGIN itself
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA busy_timeout=50")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        deadline = time.monotonic() + SQLITE_WRITE_WAIT
+        while True:
+            try:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+                return
+            except OperationalError as exc:
+                if "locked" not in str(exc.orig) or time.monotonic() > deadline:
+                    raise
+            time.sleep(0.005)
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, echo=echo, connect_args={"timeout": 10})
+        engine = create_engine(url, echo=echo)
         _configure_sqlite(engine)
         return engine
     # No pre-ping: it costs a round trip on every checkout, about a tenth of an intake. A
