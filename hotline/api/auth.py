@@ -53,6 +53,10 @@ def authenticated(*roles: Role) -> Callable[[Callable[..., Any]], Callable[..., 
             token = _bearer_token()
             if token is None:
                 raise Unauthorized("请在 Authorization 头中提供 Bearer 访问令牌")
+            if request.mimetype == "multipart/form-data":
+                # Read an upload before the transaction opens: a phone on a weak signal must
+                # not hold a database connection (on SQLite, the write lock) while it sends.
+                request.files  # noqa: B018 - parsing it is the point
             app = hotline()
             with app.db.transaction() as session:
                 owner = authenticate_token(session, token, now=app.now())
