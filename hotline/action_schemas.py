@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from marshmallow import Schema, fields, validate
 
 from .domain.workflow import Action
-from .schemas import DispatchSchema, StrictSchema, Text, _messages
+from .schemas import DispatchSchema, Id, StrictSchema, Text, _messages
 
 
 def _version() -> fields.Integer:
@@ -70,7 +70,7 @@ class ResolveSchema(StrictSchema):
     version = _version()
     reply = _text(2000, "办理结果（市民可见）")
     evidence = fields.List(
-        fields.Integer(strict=True), load_default=list,
+        Id(), load_default=list,
         validate=validate.Length(max=10, error="最多 10 张照片"),
         metadata={"description": "先用 …/attachments 上传的照片 id，办结后市民可见"},
     )  # fmt: skip

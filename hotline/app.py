@@ -23,9 +23,15 @@ from .errors import HotlineError
 from .extensions import Hotline
 from .health import bp as health_bp
 from .photos import PhotoStore
+from .request import (
+    DEFAULT_BODY_BYTES,
+    FORM_FIELD_BYTES,
+    HotlineRequest,
+    apply_body_limit,
+    install_converters,
+)
 from .services.calendar import CalendarCache
 from .services.routing import RouterCache
-from .uploads import DEFAULT_BODY_BYTES, FORM_FIELD_BYTES, LimitedRequest, apply_body_limit
 from .web import bp as web_bp
 from .web import render_error_page
 from .web.staff import init_login
@@ -56,6 +62,7 @@ HTTP_TITLES = {
 def create_app(settings: Settings | None = None, database: Database | None = None) -> Flask:
     settings = settings or Settings.from_env()
     app = Flask(__name__, static_folder="web/static", template_folder="web/templates")
+    install_converters(app.url_map)
     app.config.update(
         SECRET_KEY=settings.secret_key,
         # Defaults only: each request gets its endpoint's limits (see uploads.py).
@@ -77,7 +84,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         calendars=CalendarCache(timezone=settings.timezone),
     )
 
-    app.request_class = LimitedRequest
+    app.request_class = HotlineRequest
     app.before_request(apply_body_limit)  # before anything reads the body (CSRF does)
     csrf = CSRFProtect(app)
     app.before_request(_assign_request_id)

@@ -11,6 +11,7 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate, validates_schema
 
+from .domain.calendar import DAY_RANGE_MESSAGE, EARLIEST_DAY, LATEST_DAY
 from .domain.states import Priority
 from .domain.text import TextError, normalize_phone, normalize_text
 
@@ -58,6 +59,28 @@ class Phone(fields.String):
             return normalize_phone(text)
         except ValueError as exc:
             raise ValidationError("请填写有效的手机号码或带区号的固定电话") from exc
+
+
+MAX_ID = 2**31 - 1  # ids are 32-bit integer columns
+
+
+class Id(fields.Integer):
+    """A row id in a body (photo, message…): a whole number that fits the column."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("error_messages", _messages(invalid="应为整数编号"))
+        kwargs.setdefault("validate", validate.Range(1, MAX_ID, error="编号超出范围"))
+        super().__init__(strict=True, **kwargs)
+
+
+class Day(fields.Date):
+    """A calendar day (YYYY-MM-DD) within the days the service knows."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("error_messages", _messages(invalid="日期格式应为 YYYY-MM-DD"))
+        kwargs.setdefault("validate", validate.Range(EARLIEST_DAY, LATEST_DAY,
+                                                     error=DAY_RANGE_MESSAGE))  # fmt: skip
+        super().__init__(**kwargs)
 
 
 def _bool(**kwargs: Any) -> fields.Boolean:
@@ -187,14 +210,8 @@ class TicketQuerySchema(StrictSchema):
     unit = fields.String(
         validate=validate.Length(max=40), metadata={"description": "单位代码（主办或协办）"}
     )
-    created_from = fields.Date(
-        error_messages=_messages(invalid="日期格式应为 YYYY-MM-DD"),
-        metadata={"description": "受理日期起（含，北京时间）"},
-    )
-    created_to = fields.Date(
-        error_messages=_messages(invalid="日期格式应为 YYYY-MM-DD"),
-        metadata={"description": "受理日期止（含，北京时间）"},
-    )
+    created_from = Day(metadata={"description": "受理日期起（含，北京时间）"})
+    created_to = Day(metadata={"description": "受理日期止（含，北京时间）"})
     limit = fields.Integer(
         load_default=50,
         validate=validate.Range(1, 200, error="每页条数应在 1 到 200 之间"),

@@ -12,7 +12,7 @@ from flask_smorest import Api
 
 from ..errors import BadRequest, PayloadTooLarge
 from ..extensions import hotline
-from ..uploads import ENVELOPE
+from ..request import ENVELOPE
 
 API_PREFIX = "/api/v1"
 JSON_METHODS = {"POST", "PUT", "PATCH"}

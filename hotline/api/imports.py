@@ -31,8 +31,8 @@ from ..importers.batch import (
 from ..importers.mapping import PRESETS, MappingError, mapping_from_file_data
 from ..importers.rejected import rejected_rows
 from ..models import ImportBatch, ImportRejection
+from ..request import received_bytes
 from ..schemas import StrictSchema, Text
-from ..uploads import received_bytes
 from .auth import authenticated, db_session, principal
 
 blp = Blueprint("imports", __name__, url_prefix="/api/v1/imports",

@@ -13,7 +13,7 @@ from marshmallow import ValidationError as SchemaError
 from ..domain.numbering import local_day
 from ..domain.states import Role
 from ..extensions import hotline
-from ..schemas import StrictSchema, _messages
+from ..schemas import Day, StrictSchema
 from ..services.metrics import GROUPS, compute, period
 from .auth import authenticated, db_session
 
@@ -23,10 +23,8 @@ blp = Blueprint("metrics", __name__, url_prefix="/api/v1/metrics",
 
 class MetricsQuery(StrictSchema):
     group_by = fields.String(load_default="unit", validate=validate.OneOf(GROUPS))
-    from_ = fields.Date(
-        data_key="from", error_messages=_messages(invalid="日期格式应为 YYYY-MM-DD")
-    )
-    to = fields.Date(error_messages=_messages(invalid="日期格式应为 YYYY-MM-DD"))
+    from_ = Day(data_key="from")
+    to = Day()
 
     @validates_schema
     def _order(self, data: dict[str, Any], **_: Any) -> None:

@@ -11,7 +11,7 @@ from marshmallow import Schema, fields, validate
 from ..domain.states import Role
 from ..extensions import hotline
 from ..queues import queue_stats
-from ..schemas import StrictSchema
+from ..schemas import Id, StrictSchema
 from ..services.outbox import retry_failed, summary
 from .auth import authenticated, db_session
 
@@ -29,7 +29,7 @@ class OutboxSummarySchema(Schema):
 
 
 class RetrySchema(StrictSchema):
-    ids = fields.List(fields.Integer(strict=True), load_default=list,
+    ids = fields.List(Id(), load_default=list,
                       validate=validate.Length(max=1000))  # fmt: skip
 
 

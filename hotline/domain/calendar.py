@@ -12,6 +12,13 @@ from datetime import date
 
 import chinese_calendar
 
+# Days a person may ask about (filters, periods, deadlines typed in a form): call-centre
+# history goes back years, nothing real lies before 1990 or after 2099, and dates outside
+# them overflow when turned into times.
+EARLIEST_DAY = date(1990, 1, 1)
+LATEST_DAY = date(2099, 12, 31)
+DAY_RANGE_MESSAGE = f"日期应在 {EARLIEST_DAY} 到 {LATEST_DAY} 之间"
+
 
 class WorkCalendar:
     def __init__(self, overrides: Mapping[date, bool] | None = None) -> None:

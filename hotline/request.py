@@ -1,5 +1,5 @@
-"""How much of a request body is read, per endpoint: the whole request, each uploaded file,
-and each text field of a form.
+"""The request as the application reads it: how much of a body is read, per endpoint (the
+whole request, each uploaded file, each text field of a form), and text without NUL.
 
 Photos straight from a phone are 2–5 MB, call-centre exports up to 200 MB; a form's text
 fields are small. Werkzeug applies one ``max_form_memory_size`` to the multipart parser's
@@ -8,15 +8,22 @@ buffer too, so it must stay well above the parser's 64 KB chunks or every file i
 A file part over its limit is not a reason to drop the request: its bytes beyond the limit
 are read and thrown away, so the view still gets every text field and can answer "this photo
 is too big" next to the photo, with what the resident typed kept.
+
+NUL characters are dropped from every query parameter, form field and JSON string before any
+view or schema sees them: PostgreSQL cannot store them, no real text contains them, and text
+fields drop control characters anyway (see domain.text). One place, every endpoint.
 """
 
 from __future__ import annotations
 
+import json
 import tempfile
 from dataclasses import dataclass
 from typing import IO, Any
 
 from flask import Request, current_app, request
+from werkzeug.datastructures import ImmutableMultiDict, MultiDict
+from werkzeug.routing import IntegerConverter, UnicodeConverter
 
 from .config import Settings
 
@@ -82,11 +89,62 @@ class CappedFile(tempfile.SpooledTemporaryFile):  # type: ignore[type-arg]
         return size
 
 
-class LimitedRequest(Request):
-    """Flask's request with per-endpoint body limits (see :func:`body_limit`)."""
+NUL = "\x00"
 
+
+def without_nul(value: Any) -> Any:
+    """``value`` (text, or JSON lists and objects) with every NUL character removed."""
+    if isinstance(value, str):
+        return value.replace(NUL, "")
+    if isinstance(value, list):
+        return [without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {without_nul(key): without_nul(item) for key, item in value.items()}
+    return value
+
+
+class TextParameters(ImmutableMultiDict):  # type: ignore[type-arg]
+    """Query and form parameters with NUL removed from names and text values (uploaded
+    files, stored in the same kind of dict, are left alone)."""
+
+    def __init__(self, mapping: Any = None) -> None:
+        if mapping is None:
+            super().__init__()
+            return
+        if isinstance(mapping, MultiDict):
+            items = mapping.items(multi=True)
+        elif isinstance(mapping, dict):
+            items = (
+                (key, value)
+                for key, values in mapping.items()
+                for value in (values if isinstance(values, list | tuple) else [values])
+            )
+        else:
+            items = mapping
+        super().__init__([(without_nul(k), without_nul(v)) for k, v in items])
+
+
+class HotlineRequest(Request):
+    """Flask's request with per-endpoint body limits (see :func:`body_limit`) and text
+    without NUL."""
+
+    parameter_storage_class = TextParameters
     limit: BodyLimit | None = None
     _file_parts = 0
+
+    def get_data(  # type: ignore[override]
+        self, cache: bool = True, as_text: bool = False, parse_form_data: bool = False
+    ) -> bytes | str:
+        """The body; a JSON body that spells a NUL (``\\u0000``) comes back without it."""
+        data = super().get_data(cache=cache, as_text=False, parse_form_data=parse_form_data)
+        if self.is_json and b"\\u0000" in data:
+            try:
+                cleaned = without_nul(json.loads(data))
+            except (ValueError, RecursionError):
+                pass  # unparsable: the JSON check answers 400 with its own reason
+            else:
+                data = json.dumps(cleaned, ensure_ascii=False).encode()
+        return data.decode("utf-8", "replace") if as_text else data
 
     def _get_file_stream(
         self,
@@ -118,3 +176,32 @@ def received_bytes(upload: Any) -> int:
     size = stream.seek(0, 2)
     stream.seek(0)
     return size
+
+
+# ---------------------------------------------------------------- path parameters
+
+MAX_ID = 2**31 - 1  # ids are 32-bit integer columns
+
+
+class IdConverter(IntegerConverter):
+    """``<int:…>`` in every route: at most a 32-bit id, so a larger one is a 404 rather than
+    an overflow in the database."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+class TextConverter(UnicodeConverter):
+    """A path segment (``<number>``, ``<code>``…) without control characters: a NUL or a
+    newline in a ticket number is no ticket, a 404."""
+
+    def __init__(self, map: Any, minlength: int = 1, maxlength: int | None = None,
+                 length: int | None = None) -> None:  # fmt: skip
+        super().__init__(map, minlength, maxlength, length)
+        self.regex = self.regex.replace("[^/]", "[^/\\x00-\\x1f\\x7f]")
+
+
+def install_converters(url_map: Any) -> None:
+    """Before any route is added: the bounded converters replace werkzeug's defaults."""
+    url_map.converters.update(int=IdConverter, default=TextConverter, string=TextConverter)
