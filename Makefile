@@ -46,10 +46,11 @@ lint: venv
 	$(BIN)/lint-imports --no-cache
 
 # Unit tests need no database; everything that touches one runs on SQLite and on PostgreSQL.
-# The browser tests (tests/e2e) run once, on SQLite, in Debian's chromium.
+# The browser tests (tests/e2e) run once, on SQLite, in Debian's chromium; the API contract
+# run (schemathesis, tests/contract) once, on PostgreSQL, against gunicorn.
 test: lint browser
-	HOTLINE_TEST_DATABASE=sqlite $(BIN)/pytest -q tests
-	HOTLINE_TEST_DATABASE=postgresql $(BIN)/pytest -q tests/integration tests/api tests/jobs
+	HOTLINE_TEST_DATABASE=sqlite $(BIN)/pytest -q tests --ignore=tests/contract
+	HOTLINE_TEST_DATABASE=postgresql $(BIN)/pytest -q tests/integration tests/api tests/jobs tests/contract
 
 # Debian's chromium for the browser tests, and a CJK font so screenshots show the Chinese.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

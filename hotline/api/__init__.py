@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http
 import json
 from importlib.resources import files
 from typing import Any
@@ -33,13 +34,27 @@ class ProblemSchema(ma.Schema):
     )
 
 
+PROBLEM_JSON = "application/problem+json"
+
+
 class HotlineApi(Api):
-    """flask-smorest without its own error handlers: the app renders problem+json for all."""
+    """flask-smorest without its own error handlers: the app renders problem+json for all,
+    and the document says so (every operation's default response is a problem)."""
 
     ERROR_SCHEMA = ProblemSchema
 
     def _register_error_handlers(self) -> None:
         pass
+
+    def _register_responses(self) -> None:
+        problem_doc = {"content": {PROBLEM_JSON: {"schema": self.ERROR_SCHEMA}}}
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if status >= 400:
+                response.update(problem_doc)
+            self.spec.components.response(status.name, response, lazy=True)
+        default = {"description": "错误（RFC 9457 problem details，中文说明）", **problem_doc}
+        self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, default, lazy=True)
 
 
 def _swagger_assets() -> Blueprint:

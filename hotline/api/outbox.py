@@ -59,7 +59,7 @@ class Outbox(MethodView):
 class OutboxRetry(MethodView):
     @blp.response(200, RetryResultSchema)
     @authenticated(Role.ADMIN)
-    @blp.arguments(RetrySchema())
+    @blp.arguments(RetrySchema(), required=False)  # no body: retry every failed message
     @blp.doc(security=[{"bearerAuth": []}])
     def post(self, args: dict[str, Any]) -> dict[str, int]:
         """重新发送失败的通知（不指定 ids 则全部重发）"""

@@ -23,6 +23,19 @@ def test_openapi_describes_every_endpoint(client) -> None:
     assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
 
 
+def test_openapi_says_every_error_is_problem_json(client) -> None:
+    spec = client.get("/api/v1/openapi.json").json
+    responses = spec["components"]["responses"]
+    for name in ("DEFAULT_ERROR", "UNPROCESSABLE_ENTITY"):
+        assert set(responses[name]["content"]) == {"application/problem+json"}, name
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            if method in {"get", "post", "put", "delete", "patch"}:
+                assert "default" in operation["responses"], (method, path)
+    params = spec["paths"]["/api/v1/imports/{batch_id}"]["parameters"]
+    assert params[0]["schema"]["maximum"] == 2**31 - 1  # ids as the database stores them
+
+
 def test_docs_page_uses_only_local_assets(client) -> None:
     page = client.get("/api/v1/docs").get_data(as_text=True)
     assets = re.findall(r'(?:src|href)="([^"]+)"', page)

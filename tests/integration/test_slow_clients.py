@@ -6,18 +6,15 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import requests
 
-ROOT = Path(__file__).resolve().parents[2]
-GUNICORN = Path(sys.executable).parent / "gunicorn"
+from tests.servers import gunicorn
+
 # 50 connections held at once (HOTLINE_SLOW_CONNECTIONS=200 to try more): 40% never finish
 # their headers, 30% stay idle after one request, 30% trickle a body in.
 HELD = int(os.environ.get("HOTLINE_SLOW_CONNECTIONS", "50"))
@@ -25,43 +22,11 @@ SLOW_HEADERS, IDLE = HELD * 2 // 5, HELD * 3 // 10
 SLOW_BODIES = HELD - SLOW_HEADERS - IDLE
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def server(settings, db, tmp_path) -> Iterator[str]:
-    """gunicorn with the repository's gunicorn.conf.py (read from the working directory),
-    two workers: far fewer than the slow connections."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "HOTLINE_DATABASE_URL": settings.database_url,
-        "HOTLINE_SECRET_KEY": "test-secret",
-        "HOTLINE_UPLOAD_DIR": str(tmp_path / "up"),
-        "HOTLINE_ACCESS_LOG": str(tmp_path / "access.log"),
-    }
-    log = (tmp_path / "gunicorn.log").open("wb")
-    process = subprocess.Popen([str(GUNICORN), "--bind", f"127.0.0.1:{port}", "--workers", "2",
-                                "wsgi:app"], cwd=ROOT, env=env, stdout=log, stderr=log)  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(url + "/healthz", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:
-                time.sleep(0.2)
-        else:
-            pytest.fail("gunicorn did not start: " + (tmp_path / "gunicorn.log").read_text())
+    """Two workers: far fewer than the slow connections."""
+    with gunicorn(settings.database_url, tmp_path, workers=2) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
 
 
 class Slow:
