@@ -40,10 +40,10 @@ API_POSTS = [
     ("/api/v1/tickets", {**VALID, "category": "\u0000"}),
     ("/api/v1/tickets", {**VALID, "address": "和平路\u0000"}),
     ("/api/v1/intake/calls", {"external_ref": "GD1", "description": "路灯不亮了好几天",
-                              "source": "\u0000"}),  # fmt: skip
+                              "source": "\u0000"}),
     ("/api/v1/intake/calls", {"external_ref": "\u0000", "description": "路灯不亮了好几天"}),
     ("/api/v1/intake/calls", {"external_ref": "GD2", "description": "路灯不亮了好几天",
-                              "lead_unit": "\u0000", "co_units": ["\u0000"]}),  # fmt: skip
+                              "lead_unit": "\u0000", "co_units": ["\u0000"]}),
     ("/api/v1/outbox/retry", {"ids": [BIG]}),
     (f"/api/v1/rulesets/{BIG}/activate", None),
     (f"/api/v1/rulesets/{BIG}/copy", None),
@@ -67,7 +67,7 @@ def test_ticket_actions_with_huge_ids_and_nul(client) -> None:
         ("resolve", {"version": version, "reply": "已处理", "evidence": [BIG]}, "hl_demo_unit"),
         ("dispatch", {"version": version, "lead_unit": "\u0000"}, "hl_demo_operator"),
         ("dispatch", {"version": version, "lead_unit": "dept-cgj", "category": "\u0000",
-                      "co_units": ["\u0000"]}, "hl_demo_operator"),  # fmt: skip
+                      "co_units": ["\u0000"]}, "hl_demo_operator"),
         ("merge", {"version": version, "into": "\u0000"}, "hl_demo_operator"),
         ("accept", {"version": BIG}, "hl_demo_unit"),
     ]
