@@ -134,7 +134,7 @@ def _report(database: Database, batch_id: int, status: str, rejected_out: Path |
         if batch.rejected > 20:
             click.echo(f"  ……共 {batch.rejected} 行未导入")
         if rejected_out and batch.rejected:
-            with rejected_out.open("w", encoding="utf-8-sig", newline="") as out:
+            with rejected_out.open("w", encoding="utf-8", newline="") as out:
                 write_rejected(session, batch, out)
             click.echo(f"未导入的行已写入 {rejected_out}（修改后可重新导入）")
         click.echo(

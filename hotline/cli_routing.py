@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from pathlib import Path
@@ -80,9 +79,10 @@ def list_rulesets() -> None:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path))
 def export_ruleset(ref: str | None, fmt: str, out: Path | None) -> None:
     """Write ruleset REF (id or name; default: the active one) as YAML, CSV or JSON."""
-    from routing.rules import dump_csv, dump_yaml, from_dict
+    from routing.rules import csv_rows, dump_yaml, from_dict
 
     from .errors import HotlineError
+    from .exports import csv_text
     from .services.routing import find_ruleset
 
     database = _database()
@@ -98,7 +98,7 @@ def export_ruleset(ref: str | None, fmt: str, out: Path | None) -> None:
         text = json.dumps(data, ensure_ascii=False, indent=2)
     else:
         ruleset = from_dict(data)
-        text = dump_yaml(ruleset) if fmt == "yaml" else dump_csv(ruleset)
+        text = dump_yaml(ruleset) if fmt == "yaml" else csv_text(csv_rows(ruleset), bom=False)
     if out:
         out.write_text(text, encoding="utf-8")
         click.echo(f"已写入 {out}")
@@ -389,6 +389,7 @@ def export_corrections(out: Path) -> None:
     """Operators' re-dispatches as training rows (CSV: text,label,…)."""
     from sqlalchemy import select
 
+    from .exports import write_csv
     from .models import RoutingCorrection, Ticket
 
     database = _database()
@@ -398,14 +399,11 @@ def export_corrections(out: Path) -> None:
             .join(Ticket, Ticket.id == RoutingCorrection.ticket_id)
             .order_by(RoutingCorrection.id)
         ).all()
-        with out.open("w", encoding="utf-8-sig", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["text", "label", "category", "lead_unit", "predicted", "ticket", "at"])
-            for correction, number in rows:
-                writer.writerow([
-                    correction.text, correction.category or correction.lead_unit,
-                    correction.category or "", correction.lead_unit,
-                    correction.predicted_label or "", number, correction.created_at.isoformat(),
-                ])  # fmt: skip
+        header = ["text", "label", "category", "lead_unit", "predicted", "ticket", "at"]
+        lines = ([c.text, c.category or c.lead_unit, c.category or "", c.lead_unit,
+                  c.predicted_label or "", number, c.created_at.isoformat()]
+                 for c, number in rows)  # fmt: skip
+        with out.open("w", encoding="utf-8", newline="") as handle:
+            write_csv(handle, [header, *lines])
     database.dispose()
     click.echo(f"已写入 {out}（{len(rows)} 行）")

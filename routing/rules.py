@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -297,28 +298,27 @@ def dump_yaml(ruleset: Ruleset) -> str:
     return yaml.safe_dump(ruleset.to_dict(), allow_unicode=True, sort_keys=False, width=100)
 
 
-def dump_csv(ruleset: Ruleset) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    writer.writerow(["setting", "", "", "", "", "", "name", ruleset.name, "", "", "", ""])
-    writer.writerow(["setting", "", "", "", "", "", "threshold", ruleset.threshold, "", "", "", ""])
+def csv_rows(ruleset: Ruleset) -> Iterator[list[Any]]:
+    """The CSV form, row by row (header first); the application writes them out as a
+    spreadsheet (hotline.exports), so cells that look like formulas are protected."""
+    yield list(CSV_COLUMNS)
+    yield ["setting", "", "", "", "", "", "name", ruleset.name, "", "", "", ""]
+    yield ["setting", "", "", "", "", "", "threshold", ruleset.threshold, "", "", "", ""]
     if ruleset.scale != 1.0:
-        writer.writerow(["setting", "", "", "", "", "", "scale", ruleset.scale, "", "", "", ""])
+        yield ["setting", "", "", "", "", "", "scale", ruleset.scale, "", "", "", ""]
     for rule in ruleset.rules:
         common = [rule.label, rule.category or "", rule.lead_unit or "",
                   {True: "true", False: "false", None: ""}[rule.territorial],
                   " ".join(rule.co_units)]  # fmt: skip
         if rule.bias:
-            writer.writerow(["bias", *common, "", rule.bias, "", "", "", ""])
+            yield ["bias", *common, "", rule.bias, "", "", "", ""]
         for term, weight in rule.keywords.items():
-            writer.writerow(["keyword", *common, term, weight, "", "", "", ""])
+            yield ["keyword", *common, term, weight, "", "", "", ""]
     for place in ruleset.places:
-        writer.writerow(["place", "", "", "", "", "", place.name, "", place.unit,
-                         " ".join(place.aliases), place.lat or "", place.lng or ""])  # fmt: skip
+        yield ["place", "", "", "", "", "", place.name, "", place.unit,
+               " ".join(place.aliases), place.lat or "", place.lng or ""]  # fmt: skip
     for term, value in ruleset.idf.items():
-        writer.writerow(["idf", "", "", "", "", "", term, value, "", "", "", ""])
-    return out.getvalue()
+        yield ["idf", "", "", "", "", "", term, value, "", "", "", ""]
 
 
 def load_csv(text: str, *, units: dict[str, Unit] | None = None) -> Ruleset:
@@ -329,6 +329,17 @@ def load_csv(text: str, *, units: dict[str, Unit] | None = None) -> Ruleset:
 def _tristate(raw: str | None) -> bool | None:
     value = (raw or "").strip().lower()
     return True if value in {"true", "1"} else False if value in {"false", "0"} else None
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _unprotected(cell: Any) -> Any:
+    # Spreadsheet exports put an apostrophe before a cell that would start a formula
+    # (= + - @ tab CR); a file that went out and came back has it still.
+    if isinstance(cell, str) and cell[:1] == "'" and cell[1:2] in FORMULA_START:
+        return cell[1:]
+    return cell
 
 
 def csv_to_data(text: str) -> dict[str, Any]:
@@ -348,7 +359,8 @@ def csv_to_data(text: str) -> dict[str, Any]:
             problems.append((number_line, f"权重“{row.get('weight')}”不是数字"))
             return "?"
 
-    for number_line, row in enumerate(reader, start=2):
+    for number_line, raw in enumerate(reader, start=2):
+        row = {key: _unprotected(value) for key, value in raw.items()}
         kind = (row.get("kind") or "").strip()
         term = (row.get("term") or "").strip()
         if kind == "setting":

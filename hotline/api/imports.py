@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import csv
 import io
+import unicodedata
 import uuid
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,7 @@ from ..importers.batch import (
     units_of_work,
 )
 from ..importers.mapping import PRESETS, MappingError, mapping_from_file_data
-from ..importers.rejected import rejected_rows
+from ..importers.rejected import write_rejected
 from ..models import ImportBatch, ImportRejection
 from ..request import received_bytes
 from ..schemas import StrictSchema, Text
@@ -114,6 +114,14 @@ def _options(form: dict[str, Any]) -> Options:
                    encoding=form["encoding"], sheet=form["sheet"])  # fmt: skip
 
 
+def _upload_name(raw: str | None) -> str:
+    """The file name the client sent, as the batch shows it: its last path part (some
+    browsers send the whole path), without control characters or lone surrogates (a NUL
+    would reach the stored path and PostgreSQL, which refuse it)."""
+    kept = "".join(ch for ch in raw or "" if unicodedata.category(ch) not in ("Cc", "Cs"))
+    return kept.replace("\\", "/").rsplit("/", 1)[-1].strip()[:255]
+
+
 @blp.route("")
 class Imports(MethodView):
     @blp.response(202, ImportBatchSchema, description="文件已接收，后台导入中；用 GET 查询进度")
@@ -132,12 +140,13 @@ class Imports(MethodView):
             raise PayloadTooLarge(f"导入文件不能超过 {limit} MB")
         directory = Path(app.settings.import_dir)
         directory.mkdir(parents=True, exist_ok=True)
-        suffix = Path(upload.filename or "").suffix.lower()[:8]
+        filename = _upload_name(upload.filename)
+        suffix = Path(filename).suffix.lower()[:8]
         path = directory / f"{uuid.uuid4().hex}{suffix}"
         upload.save(path)
         work = units_of_work(app.db, session)
         try:
-            batch_id = create_batch(work, path, options, filename=upload.filename or path.name,
+            batch_id = create_batch(work, path, options, filename=filename or path.name,
                                     actor=principal().actor, now=app.now())  # fmt: skip
         except ImportRefused as exc:
             path.unlink(missing_ok=True)
@@ -190,8 +199,7 @@ class RejectedRows(MethodView):
         """下载未导入的行（修改后可重新导入）"""
         batch = _batch(batch_id)
         out = io.StringIO()
-        out.write("\ufeff")  # Excel opens UTF-8 CSV correctly only with the BOM
-        csv.writer(out).writerows(rejected_rows(db_session(), batch))
+        write_rejected(db_session(), batch, out)
         name = f"rejected-{batch_id}.csv"
         disposition = f'attachment; filename="{name}"'
         return Response(out.getvalue(), mimetype="text/csv",

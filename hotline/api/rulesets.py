@@ -11,10 +11,11 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from routing.learn import evaluate
-from routing.rules import RulesetError, dump_csv, dump_yaml
+from routing.rules import RulesetError, csv_rows, dump_yaml
 
 from ..domain.states import Role
 from ..errors import ValidationFailed
+from ..exports import csv_text
 from ..extensions import hotline
 from ..models import RulesetRecord
 from ..schemas import StrictSchema, Text, _coordinate
@@ -282,7 +283,7 @@ class RulesetExport(MethodView):
                 ruleset = from_dict(record.data)
             except RulesetError as exc:  # stored data is validated; this is defensive
                 raise ValidationFailed({"ruleset": str(exc).splitlines()}) from exc
-            body = dump_yaml(ruleset) if fmt == "yaml" else dump_csv(ruleset)
+            body = dump_yaml(ruleset) if fmt == "yaml" else csv_text(csv_rows(ruleset), bom=False)
             mimetype = "application/yaml" if fmt == "yaml" else "text/csv"
         filename = f"ruleset-{record.id}-v{record.version}.{fmt}"
         return Response(

@@ -161,3 +161,24 @@ def test_an_xlsx_upload_with_another_layout(client) -> None:
     assert (response.json["created"], response.json["rejected"]) == (1, 0)
     ticket = client.get("/api/v1/tickets?limit=1", headers=auth()).json["items"][0]
     assert ticket["lead_unit"]["code"] == "dept-cgj"
+
+
+def test_refused_rows_download_without_live_formulas(client) -> None:
+    """A call-centre export can carry anything a caller said; the refused rows go back to an
+    operator's Excel with every formula-looking cell, header cells too, turned into text."""
+    import csv
+
+    out = io.StringIO()
+    csv.writer(out).writerows([
+        ["工单编号", "诉求内容", "来电号码", "=cmd|' /C calc'!A0"],
+        ['=HYPERLINK("http://evil.example")', "", "+8613812341234", "@SUM(1+1)"],
+        ["-2+3", "\t=1+1", "\r=1", "-5"],
+    ])  # fmt: skip
+    response = upload(client, out.getvalue().encode())
+    assert response.status_code == 201 and response.json["rejected"] == 2
+    text = client.get(response.json["rejected_csv"], headers=auth()).get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    assert rows[0][3] == "'=cmd|' /C calc'!A0"
+    cells = [cell for row in rows for cell in row]
+    live = [c for c in cells if c.startswith(("=", "+", "-", "@", "\t", "\r"))]
+    assert live == ["+8613812341234", "-5"], live  # plain numbers stay numbers

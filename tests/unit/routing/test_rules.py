@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from routing.rules import RulesetError, dump_csv, dump_yaml, load_csv, load_yaml
+from hotline.exports import csv_text
+from routing.rules import RulesetError, csv_rows, dump_yaml, load_csv, load_yaml
 from tests.unit.routing.conftest import UNITS
 
 
@@ -17,7 +18,7 @@ def problems(text: str, loader=load_yaml) -> list[tuple[int | None, str]]:
 def test_yaml_and_csv_round_trip(ruleset) -> None:
     again = load_yaml(dump_yaml(ruleset), units=UNITS)
     assert again.to_dict() == ruleset.to_dict()
-    from_csv = load_csv(dump_csv(ruleset), units=UNITS)
+    from_csv = load_csv(csv_text(csv_rows(ruleset)), units=UNITS)
     assert from_csv.to_dict() == ruleset.to_dict()
 
 
