@@ -119,7 +119,8 @@ def sla() -> None:
 
 @sla.command("sweep")
 def sla_sweep() -> None:
-    """Warn at 75% of the time, mark overdue, escalate, close unrated. Safe to run again."""
+    """Warn at 75% of the time, mark overdue, escalate, close unrated, erase expired personal
+    data. Safe to run again."""
     from .db import Database
     from .extensions import utc_now
     from .services.sweep import sweep_now
@@ -128,11 +129,14 @@ def sla_sweep() -> None:
     database = Database(settings.database_url)
     with database.transaction() as session:
         report = sweep_now(session, now=utc_now(), timezone=settings.timezone,
-                           unrated_days=settings.unrated_close_days)  # fmt: skip
+                           unrated_days=settings.unrated_close_days,
+                           personal_data_days=settings.personal_data_days,
+                           upload_dir=settings.upload_dir)  # fmt: skip
     database.dispose()
     click.echo(
         f"warned {report.warned}, overdue {report.overdue}, escalated {report.escalated}, "
-        f"closed unrated {report.closed_unrated}"
+        f"closed unrated {report.closed_unrated}, "
+        f"personal data erased {report.personal_data_erased}"
     )
 
 
@@ -167,10 +171,12 @@ def calendar_import(file: Path) -> None:
 
 def _register() -> None:
     from .cli_imports import import_command
+    from .cli_privacy import privacy_group
     from .cli_routing import routing_group
     from .cli_templates import templates_group
 
     main.add_command(import_command)
+    main.add_command(privacy_group)
     main.add_command(routing_group)
     main.add_command(templates_group)
 

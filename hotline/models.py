@@ -106,6 +106,13 @@ class Ticket(Base):
         Index("ix_tickets_created_at", "created_at"),
         # A call-centre work order is imported once per source, however often it is sent.
         UniqueConstraint("external_source", "external_ref"),
+        # The privacy sweep: closed tickets whose residents' data is still kept, oldest first.
+        Index(
+            "ix_tickets_closed_at_unerased",
+            "closed_at",
+            postgresql_where=text("personal_data_erased_at IS NULL"),
+            sqlite_where=text("personal_data_erased_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -154,6 +161,9 @@ class Ticket(Base):
     # Which ruleset version routed it, and its decision with the explanation shown to operators.
     ruleset_id: Mapped[int | None] = mapped_column(ForeignKey("rulesets.id"))
     routing: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # When the resident's name, phone and photos were erased (retention or their request);
+    # the ticket itself stays for the statistics.
+    personal_data_erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -232,11 +242,38 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     unit: Mapped[Unit | None] = relationship()
+
+
+class StaffSession(Base):
+    """One sign-in in a browser. The cookie carries a random token (only its SHA-256 is kept
+    here), so logging out, a password change or deactivation end it on the server."""
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Refreshed at most once a minute; a session unused for the idle limit is over.
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class LoginFailure(Base):
+    """A refused sign-in, counted per (username, address) and per address over a short
+    window. Unknown usernames count alike, so the counts say nothing about who exists; the
+    username is kept only as a SHA-256 (people type passwords into that field)."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_address_created_at", "address", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username_hash: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
 class ApiToken(Base):

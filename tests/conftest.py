@@ -38,6 +38,8 @@ VOLATILE_TABLES = (
     "audit_events",
     "import_rejections",
     "import_batches",
+    "staff_sessions",
+    "login_failures",
 )
 
 

@@ -14,10 +14,9 @@ from ..domain.states import Priority, Role
 from ..errors import NotFound, ValidationFailed
 from ..models import AuditEvent, Category, Unit, User
 from .actors import Actor
-from .auth import hash_password
+from .auth import MIN_PASSWORD, hash_password, revoke_all_sessions
 
 USERNAME = re.compile(r"[A-Za-z0-9_.-]{2,50}")
-MIN_PASSWORD = 10
 
 
 def _audit(session: Session, action: str, subject: str, actor: Actor, now: datetime,
@@ -48,7 +47,7 @@ def create_user(
         raise ValidationFailed(errors, detail="账号未创建，请根据提示修改")
     user = User(username=username, display_name=display_name.strip(), role=role,
                 unit=unit, password_hash=hash_password(password), active=True,
-                failed_logins=0, created_at=now)  # fmt: skip
+                created_at=now)  # fmt: skip
     session.add(user)
     session.flush()
     _audit(session, "user.created", f"user:{user.id}", actor, now,
@@ -64,8 +63,30 @@ def set_user_active(session: Session, user_id: int, active: bool, *, actor: Acto
     if user.id == actor.user_id and not active:
         raise ValidationFailed({"active": ["不能停用自己的账号"]}, detail="不能停用自己的账号")
     user.active = active
+    # Signed-in browsers end now; reactivating the account later does not bring them back.
+    ended = 0 if active else revoke_all_sessions(session, user.id, now=now)
     _audit(session, "user.activated" if active else "user.deactivated", f"user:{user.id}",
-           actor, now, {"username": user.username})  # fmt: skip
+           actor, now, {"username": user.username, "sessions_ended": ended})  # fmt: skip
+    return user
+
+
+def reset_password(session: Session, user_id: int, password: str, *, actor: Actor,
+                   now: datetime) -> User:  # fmt: skip
+    """An admin sets a new password (the user forgot theirs, or it leaked): every session
+    of that user ends."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("没有这个账号")
+    if user.id == actor.user_id:  # one's own needs the current password (修改密码)
+        raise ValidationFailed({"new_password": ["请在“修改密码”页面修改自己的密码"]},
+                               detail="请在“修改密码”页面修改自己的密码")  # fmt: skip
+    if len(password) < MIN_PASSWORD:
+        raise ValidationFailed({"new_password": [f"新密码至少 {MIN_PASSWORD} 位"]},
+                               detail="密码未重置，请根据提示修改")  # fmt: skip
+    user.password_hash = hash_password(password)
+    ended = revoke_all_sessions(session, user.id, now=now)
+    _audit(session, "user.password_reset", f"user:{user.id}", actor, now,
+           {"username": user.username, "sessions_ended": ended})  # fmt: skip
     return user
 
 

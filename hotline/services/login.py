@@ -1,42 +1,113 @@
-"""Password sign-in for staff, with lockout after repeated failures."""
+"""Password sign-in for staff, throttled per (username, address) and per address.
+
+Failures are rows in ``login_failures`` (the database is the source of truth: every worker
+sees the same counts, and the app clock moves them in tests). Known and unknown usernames go
+through the same steps — one count, one password hash check, one insert — and get the same
+message, so neither the answer nor its timing says which usernames exist. Nobody is locked
+out by others: too many failures refuse only that (username, address) pair, or that address.
+"""
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import case, delete, func, select
 from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash
 
-from ..models import User
-from .auth import hash_password, password_matches
+from ..errors import ValidationFailed
+from ..models import AuditEvent, LoginFailure, User
+from .auth import MIN_PASSWORD, hash_password, revoke_all_sessions
 
-MAX_FAILURES = 5
-LOCKOUT = timedelta(minutes=15)
-# Checked against when the user does not exist, so that timing says nothing either.
-_DUMMY_HASH = hash_password("not-a-real-password")
+WINDOW = timedelta(minutes=15)
+MAX_PAIR_FAILURES = 5  # one username from one address
+MAX_ADDRESS_FAILURES = 20  # one address, whatever usernames it tries
+WRONG = "用户名或密码错误"
+THROTTLED = "登录失败次数过多，请 15 分钟后再试"
 
 
 class LoginRefused(Exception):
-    """Wrong credentials or locked; the message is safe to show."""
+    """Wrong credentials, or too many failures; the message is safe to show."""
+
+    def __init__(self, message: str, *, throttled: bool = False) -> None:
+        super().__init__(message)
+        self.throttled = throttled
 
 
-def sign_in(session: Session, username: str, password: str, *, now: datetime) -> User:
-    user = session.scalar(select(User).where(User.username == username[:50]))
+@functools.cache
+def _dummy_hash() -> str:
+    """Checked when the user does not exist, so that every attempt costs one hash check."""
+    return hash_password("not-a-real-password")
+
+
+def _username_key(username: str) -> str:
+    return hashlib.sha256(username.encode()).hexdigest()
+
+
+def _throttled(session: Session, key: str, address: str, now: datetime) -> bool:
+    recent = session.execute(
+        select(func.count(), func.coalesce(func.sum(case((LoginFailure.username_hash == key, 1),
+                                                          else_=0)), 0))
+        .where(LoginFailure.address == address, LoginFailure.created_at > now - WINDOW)
+    ).one()  # fmt: skip
+    by_address, by_pair = recent
+    return by_address >= MAX_ADDRESS_FAILURES or by_pair >= MAX_PAIR_FAILURES
+
+
+def _record_failure(session: Session, key: str, address: str, now: datetime) -> None:
+    session.execute(delete(LoginFailure).where(LoginFailure.created_at <= now - WINDOW))
+    session.add(LoginFailure(username_hash=key, address=address, created_at=now))
+
+
+def sign_in(session: Session, username: str, password: str, *, address: str | None,
+            now: datetime) -> User:  # fmt: skip
+    """The user these credentials name, or :class:`LoginRefused` (failures are recorded in
+    ``session``: the caller commits even when sign-in is refused)."""
+    username, address = username[:50], (address or "unknown")[:64]
+    key = _username_key(username)
+    if _throttled(session, key, address, now):
+        raise LoginRefused(THROTTLED, throttled=True)
+    user = session.scalar(select(User).where(User.username == username))
+    matches = check_password_hash(user.password_hash if user else _dummy_hash(), password)
+    if user is None or not user.active or not matches:
+        _record_failure(session, key, address, now)
+        raise LoginRefused(WRONG)
+    session.execute(delete(LoginFailure).where(LoginFailure.username_hash == key,
+                                               LoginFailure.address == address))  # fmt: skip
+    return user
+
+
+def change_password(session: Session, user_id: int, *, current: str, new: str, confirm: str,
+                    address: str | None, now: datetime) -> User:  # fmt: skip
+    """A signed-in user's own password change; every session of theirs ends (the caller
+    opens a fresh one for the browser that asked). Wrong current passwords count as failed
+    sign-ins, so a stolen session cannot be used to guess the password. Refusals are
+    raised before anything but that count is written."""
+    user = session.get(User, user_id)
     if user is None or not user.active:
-        from werkzeug.security import check_password_hash
-
-        check_password_hash(_DUMMY_HASH, password)
-        raise LoginRefused("用户名或密码错误")
-    if user.locked_until and user.locked_until > now:
-        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-        raise LoginRefused(f"连续输错次数过多，账号已锁定，请 {minutes} 分钟后再试")
-    if not password_matches(user, password):
-        user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILURES:
-            user.failed_logins = 0
-            user.locked_until = now + LOCKOUT
-            raise LoginRefused("连续输错次数过多，账号已锁定 15 分钟")
-        raise LoginRefused(f"用户名或密码错误（还可尝试 {MAX_FAILURES - user.failed_logins} 次）")
-    user.failed_logins = 0
-    user.locked_until = None
+        raise ValidationFailed({"current_password": [WRONG]}, detail="密码未修改")
+    address = (address or "unknown")[:64]
+    key = _username_key(user.username)
+    errors: dict[str, list[str]] = {}
+    if _throttled(session, key, address, now):
+        errors["current_password"] = [THROTTLED]
+    elif not check_password_hash(user.password_hash, current):
+        _record_failure(session, key, address, now)
+        errors["current_password"] = ["当前密码不正确"]
+    if len(new) < MIN_PASSWORD:
+        errors["new_password"] = [f"新密码至少 {MIN_PASSWORD} 位"]
+    elif new == current:
+        errors["new_password"] = ["新密码不能与当前密码相同"]
+    if confirm != new:
+        errors["confirm_password"] = ["两次输入的新密码不一致"]
+    if errors:
+        raise ValidationFailed(errors, detail="密码未修改，请根据提示修改")
+    user.password_hash = hash_password(new)
+    ended = revoke_all_sessions(session, user.id, now=now)
+    session.add(AuditEvent(action="user.password_changed", subject=f"user:{user.id}",
+                           actor_id=user.id, actor_label=user.display_name,
+                           data={"username": user.username, "sessions_ended": ended},
+                           created_at=now))  # fmt: skip
     return user

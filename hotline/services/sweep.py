@@ -1,5 +1,6 @@
 """The periodic SLA sweep: warnings at 75% of the time, overdue marks, escalation
-(催办 → 督办 → 通报), and closing resolved tickets the resident never rated.
+(催办 → 督办 → 通报), closing resolved tickets the resident never rated, and erasing
+residents' personal data from tickets closed longer than the retention period.
 
 Idempotent: what was already warned, marked or raised is remembered on the ticket
 (``ticket.sla``) or visible in its level, so a second run at the same moment changes nothing.
@@ -7,8 +8,10 @@ Idempotent: what was already warned, marked or raised is remembered on the ticke
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,6 +25,7 @@ from .events import new_event, next_sequence
 from .lifecycle import Who, perform
 from .outbox import notifications_for
 
+log = logging.getLogger(__name__)
 HANDLED = (Status.DISPATCHED, Status.ACCEPTED, Status.IN_PROGRESS, Status.REOPENED)
 LEVEL_NAMES = {1: "催办", 2: "督办", 3: "通报"}
 KIND_NAMES = {"accept": "签收", "feedback": "首次反馈", "resolve": "办结"}
@@ -36,6 +40,7 @@ class SweepReport:
     overdue: int = 0
     escalated: int = 0
     closed_unrated: int = 0
+    personal_data_erased: int = 0
     tickets: list[str] = field(default_factory=list)
 
 
@@ -114,10 +119,27 @@ def _sweep_one(
     return True
 
 
-def sweep_now(session: Session, *, now: datetime, timezone: str,
-              unrated_days: int) -> SweepReport:  # fmt: skip
-    """The sweep as the CLI and the scheduler run it: the stored calendar, the set limits."""
+def sweep_now(session: Session, *, now: datetime, timezone: str, unrated_days: int,
+              personal_data_days: int | None = None,
+              upload_dir: Path | None = None) -> SweepReport:  # fmt: skip
+    """The sweep as the CLI and the scheduler run it: the stored calendar, the set limits.
+
+    Personal data is erased (one bounded batch per run) when the retention period and the
+    photo directory are given."""
+    from ..photos import PhotoStore
     from .calendar import CalendarCache
+    from .privacy import erase_expired
 
     clock = CalendarCache(timezone=timezone).clock(session)
-    return sweep(session, now=now, clock=clock, unrated_after=timedelta(days=unrated_days))
+    report = sweep(session, now=now, clock=clock, unrated_after=timedelta(days=unrated_days))
+    if personal_data_days is not None and upload_dir is not None:
+        # Its own savepoint: a problem with the photo directory must not stall deadlines.
+        try:
+            with session.begin_nested():
+                erased = erase_expired(session, now=now, retention_days=personal_data_days,
+                                       photos=PhotoStore(upload_dir))  # fmt: skip
+        except OSError:
+            log.exception("personal data erasure failed; it is retried on the next sweep")
+        else:
+            report.personal_data_erased = len(erased)
+    return report

@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, false, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from ..domain.states import Status
+from ..domain.privacy import may_see_phone
+from ..domain.states import Role, Status
+from ..domain.text import normalize_phone
 from ..models import Ticket, TicketEvent, ticket_co_units
 
 PER_PAGE = 50
@@ -131,19 +133,42 @@ def callbacks_due(session: Session, *, page: int = 1) -> Page:
     return _page(session, stmt, page)
 
 
-def search(session: Session, *, unit_ids: set[int] | None, timezone: str, text: str = "",
-           statuses: Sequence[str] = (), day_from: date | None = None,
+def _phone_match(viewer_role: Role, phone: str):  # type: ignore[no-untyped-def]
+    """Tickets found by their reporter's phone: only those whose phone this viewer may see
+    (hotline.domain.privacy): all for operators and supervisors, the consenting residents'
+    for units, none for admins."""
+    if may_see_phone(viewer_role, consent_contact=False):
+        return Ticket.reporter_phone == phone
+    if may_see_phone(viewer_role, consent_contact=True):
+        return (Ticket.reporter_phone == phone) & Ticket.consent_contact.is_(True)
+    return false()
+
+
+def _as_phone(words: str) -> str | None:
+    try:
+        return normalize_phone(words)
+    except ValueError:
+        return None
+
+
+def search(session: Session, *, unit_ids: set[int] | None, viewer_role: Role, timezone: str,
+           text: str = "", statuses: Sequence[str] = (), day_from: date | None = None,
            day_to: date | None = None, page: int = 1) -> Page:  # fmt: skip
     """By number, phone, words of the text or the place, status and date received."""
     stmt = select(Ticket)
     words = text.strip()
     if words:
         like = f"%{words.replace('%', '').replace('_', '')}%"
-        stmt = stmt.where(or_(
-            Ticket.number == words, Ticket.external_ref == words,
-            Ticket.reporter_phone == words.replace(" ", "").replace("-", ""),
-            Ticket.description.like(like), Ticket.title.like(like), Ticket.address.like(like),
-        ))  # fmt: skip
+        phone = _as_phone(words)
+        found = [Ticket.number == words, Ticket.external_ref == words]
+        if phone is not None:
+            found.append(_phone_match(viewer_role, phone))
+        if phone is None or may_see_phone(viewer_role, consent_contact=False):
+            # A number typed by someone who may not look phones up must not find it in the
+            # texts either (residents write their number into the description).
+            found += [Ticket.description.like(like), Ticket.title.like(like),
+                      Ticket.address.like(like)]  # fmt: skip
+        stmt = stmt.where(or_(*found))
     if statuses:
         stmt = stmt.where(Ticket.status.in_(list(statuses)))
     tz = ZoneInfo(timezone)

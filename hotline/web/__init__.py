@@ -22,6 +22,20 @@ def _photo_limits() -> dict[str, Any]:
                              "accept": ACCEPT}}  # fmt: skip
 
 
+@bp.app_template_filter("mask_phone")
+def _mask_phone(phone: str | None) -> str | None:
+    from ..domain.privacy import mask_phone
+
+    return mask_phone(phone)
+
+
+@bp.app_template_filter("mask_name")
+def _mask_name(name: str | None) -> str | None:
+    from ..domain.privacy import mask_name
+
+    return mask_name(name)
+
+
 def render_error_page(status: int, title: str, detail: str) -> Any:
     return render_template("error.html", status=status, title=title, detail=detail), status
 

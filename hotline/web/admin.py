@@ -1,5 +1,6 @@
-"""Admin pages: accounts, units' contacts, notification templates, failed deliveries, the
-routing ruleset in use (test a text, activate a draft) and the working-day calendar."""
+"""Admin pages: accounts (and their passwords), units' contacts, notification templates,
+failed deliveries, the routing ruleset in use (test a text, activate a draft), the
+working-day calendar and erasing a resident's personal data on request."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from ..errors import HotlineError
 from ..extensions import hotline
 from ..models import CalendarDay, Category, RulesetRecord, Unit, User
 from ..services import admin as service
+from ..services import privacy
 from ..services import templates as template_service
 from ..services.actors import Actor
 from ..services.outbox import retry_failed, summary
@@ -97,6 +99,60 @@ def admin_user_active(user_id: int) -> Any:
             return _users_page(session, message=exc.detail), exc.status
     flash(f"已{'启用' if active else '停用'}账号 {name}", "success")
     return redirect(url_for("public.admin_users"), code=303)
+
+
+@bp.post("/console/admin/users/password")
+@staff_only(Role.ADMIN)
+def admin_reset_password() -> Any:
+    app = hotline()
+    form = request.form
+    user_id = int(form["user_id"]) if form.get("user_id", "").isdigit() else 0
+    with app.db.transaction() as session:
+        try:
+            with session.begin_nested():
+                user = service.reset_password(session, user_id, form.get("new_password", ""),
+                                              actor=_actor(), now=app.now())  # fmt: skip
+                name = user.username
+        except HotlineError as exc:
+            return _users_page(session, errors=exc.errors, message=exc.detail), exc.status
+    flash(f"已重置 {name} 的密码，其所有登录已退出", "success")
+    return redirect(url_for("public.admin_users"), code=303)
+
+
+# ---------------------------------------------------------------- residents' personal data
+
+
+def _privacy_page(*, phone: str = "", found: Any = None, errors: dict[str, Any] | None = None,
+                  message: str | None = None) -> str:  # fmt: skip
+    return _page("privacy.html", phone=phone, found=found, errors=errors or {}, message=message,
+                 retention_days=hotline().settings.personal_data_days)  # fmt: skip
+
+
+@bp.get("/console/admin/privacy")
+@staff_only(Role.ADMIN)
+def admin_privacy() -> str:
+    return _privacy_page()
+
+
+@bp.post("/console/admin/privacy")
+@staff_only(Role.ADMIN)
+def admin_erase_resident() -> Any:
+    """Erase one resident's data on request: first the count to confirm, then the erasure.
+    Only counts are shown: admins may not find a resident's tickets by phone."""
+    app = hotline()
+    raw = request.form.get("phone", "").strip()
+    try:
+        phone = privacy.resident_phone(raw)
+    except HotlineError as exc:
+        return _privacy_page(phone=raw, errors=exc.errors, message=exc.detail), exc.status
+    with app.db.transaction() as session:
+        if request.form.get("step") != "erase":
+            found = privacy.check_resident(session, phone, actor=_actor(), now=app.now())
+            return _privacy_page(phone=phone, found=found)
+        numbers = privacy.erase_resident(session, phone, actor=_actor(), now=app.now(),
+                                         photos=app.photos)  # fmt: skip
+    flash(f"已删除 {len(numbers)} 件工单中该市民的姓名、电话和照片（已记入审计日志）", "success")
+    return redirect(url_for("public.admin_privacy"), code=303)
 
 
 # ---------------------------------------------------------------- units

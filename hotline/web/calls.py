@@ -10,6 +10,7 @@ from flask_login import current_user
 from marshmallow import ValidationError
 from sqlalchemy import select
 
+from ..domain.privacy import may_see_phone
 from ..domain.states import STATUS_LABELS, Channel, Role, Status
 from ..domain.text import normalize_phone
 from ..domain.workflow import Action
@@ -35,12 +36,18 @@ def _render(values: dict[str, str], errors: dict[str, list[str]], *, status: int
         active = select(Category).where(Category.active)
         categories = list(session.scalars(active.order_by(Category.group_name, Category.code)))
         earlier, duplicates = [], []
+        history_shown = may_see_phone(current_user.role, consent_contact=False)
         phone = values.get("reporter_phone", "").strip()
         if phone:
             try:
-                earlier = earlier_by_phone(session, normalize_phone(phone))
+                number = normalize_phone(phone)
             except ValueError:
                 errors.setdefault("reporter_phone", ["请填写有效的手机号码或带区号的固定电话"])
+            else:
+                # The caller's history lists tickets whatever the resident consented to, so
+                # only roles that may see every phone get it (not admins).
+                if history_shown:
+                    earlier = earlier_by_phone(session, number)
         if values.get("description", "").strip():
             duplicates = likely_duplicates(
                 session, text=values["description"], address=values.get("address"),
@@ -49,6 +56,7 @@ def _render(values: dict[str, str], errors: dict[str, list[str]], *, status: int
         html = render_template(
             "console/call.html", values=values, errors=errors, message=message,
             categories=categories, earlier=earlier, duplicates=duplicates,
+            history_shown=history_shown,
             labels=STATUS_LABELS, Status=Status,
         )  # fmt: skip
     return html, status

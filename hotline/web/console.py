@@ -17,9 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..action_schemas import SCHEMAS
+from ..domain.calendar import DAY_RANGE_MESSAGE, EARLIEST_DAY, LATEST_DAY
+from ..domain.privacy import may_see_phone
 from ..domain.states import STATUS_LABELS, Role, Status
 from ..domain.workflow import Action, Refused, check
 from ..errors import HotlineError
+from ..exports import csv_text
 from ..extensions import hotline
 from ..models import Attachment, Category, Ticket, TicketEvent, Unit
 from ..services import dashboard, worklists
@@ -114,10 +117,14 @@ def _day_arg(name: str, default: date | None, errors: dict[str, str]) -> date | 
     if not raw:
         return default
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         errors[name] = "日期格式应为 2026-11-21"
         return default
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        errors[name] = DAY_RANGE_MESSAGE
+        return default
+    return day
 
 
 def _page_number() -> int:
@@ -170,7 +177,7 @@ EVENT_LABELS = {
     "supervised": "督办", "rechecked": "回头看", "confirmed": "回访", "reopened": "重办",
     "rejected": "不予受理", "merged": "合并", "closed_unrated": "超时未评价办结",
     "sla_warning": "时限预警", "overdue": "超期", "escalated": "升级督办", "updated": "热线更新",
-    "other": "其他事件",
+    "personal_data_erased": "删除个人信息", "other": "其他事件",
 }  # fmt: skip
 
 
@@ -270,7 +277,8 @@ def search() -> str:
     days = {name: _day_arg(name, None, errors) for name in ("from", "to")}
     with app.db.transaction() as session:
         page = worklists.search(
-            session, unit_ids=_scope(session), timezone=app.settings.timezone,
+            session, unit_ids=_scope(session), viewer_role=current_user.role,
+            timezone=app.settings.timezone,
             text=args.get("q", "")[:100], statuses=statuses, day_from=days["from"],
             day_to=days["to"], page=_page_number(),
         )  # fmt: skip
@@ -316,7 +324,7 @@ def _ticket_page(session: Session, number: str, scope: set[int] | None, *,
         units=units, categories=categories, errors=errors or {}, failed=failed, message=message,
         form=request.form if failed else {}, terms=_matched_terms(ticket),
         local=_local, urgency=_urgency(ticket, hotline().now()),
-        may_see_phone=current_user.role is not Role.UNIT or ticket.consent_contact,
+        may_see_phone=may_see_phone(current_user.role, ticket.consent_contact),
     )  # fmt: skip
     return html, status
 
@@ -454,31 +462,25 @@ def dashboard_page() -> str:
 @bp.get("/console/dashboard.csv")
 @staff_only(Role.SUPERVISOR, Role.ADMIN)
 def dashboard_csv() -> Any:
-    import csv
-    import io
-
     app = hotline()
     filters, _ = _dashboard_filters()
     with app.db.transaction() as session:
         filters = dashboard.resolve(session, filters)
         ranking = dashboard.ranking(session, filters, now=app.now(),
                                     timezone=app.settings.timezone)  # fmt: skip
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out)
-    writer.writerow(["排名", "单位", "工单数", "响应率", "解决率", "满意率", "综合", "按时办结率",
-                     "退单率", "重办率", "超期"])  # fmt: skip
 
     def pct(value: float | None) -> str:
         return "" if value is None else f"{value * 100:.1f}%"
 
-    for r in ranking:
-        writer.writerow([r["rank"], r["name"], r["tickets"], pct(r["response_rate"]),
-                         pct(r["resolution_rate"]), pct(r["satisfaction_rate"]), pct(r["score"]),
-                         pct(r["on_time_rate"]), pct(r["return_rate"]), pct(r["reopen_rate"]),
-                         r["overdue"]])  # fmt: skip
+    header = ["排名", "单位", "工单数", "响应率", "解决率", "满意率", "综合", "按时办结率",
+              "退单率", "重办率", "超期"]  # fmt: skip
+    lines = ([r["rank"], r["name"], r["tickets"], pct(r["response_rate"]),
+              pct(r["resolution_rate"]), pct(r["satisfaction_rate"]), pct(r["score"]),
+              pct(r["on_time_rate"]), pct(r["return_rate"]), pct(r["reopen_rate"]), r["overdue"]]
+             for r in ranking)  # fmt: skip
+    body = csv_text([header, *lines])
     name = f"三率排名-{filters.day_from}-{filters.day_to}.csv"
     from urllib.parse import quote
 
-    return Response(out.getvalue(), mimetype="text/csv", headers={
+    return Response(body, mimetype="text/csv", headers={
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})  # fmt: skip
