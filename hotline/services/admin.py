@@ -15,6 +15,7 @@ from ..errors import NotFound, ValidationFailed
 from ..models import AuditEvent, Category, Unit, User
 from .actors import Actor
 from .auth import MIN_PASSWORD, hash_password, revoke_all_sessions
+from .routing import reference_data_changed
 
 USERNAME = re.compile(r"[A-Za-z0-9_.-]{2,50}")
 
@@ -115,6 +116,7 @@ def update_unit(session: Session, code: str, values: dict[str, str], *, actor: A
     unit.aliases = aliases
     _audit(session, "unit.updated", f"unit:{code}", actor, now,
            {"before": before, "after": cleaned | {"aliases": aliases}})  # fmt: skip
+    reference_data_changed(session, now=now)  # routing's compiled copies know units' names
     return unit
 
 
@@ -156,4 +158,7 @@ def update_category(session: Session, code: str, values: dict[str, str], *, acto
         now,
         {"before": before, "after": after},
     )
+    # Routing dispatches on compiled copies of the categories (time limit, default unit):
+    # every process recompiles, so the next ticket routing files here gets the new values.
+    reference_data_changed(session, now=now)
     return category

@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -187,13 +187,14 @@ class RouterCache:
 
 def reference_data_changed(session: Session, *, now: datetime) -> None:
     """Categories or units changed: compiled rulesets carry copies of them, and a compiled
-    ruleset is keyed by its record's ``updated_at``, so touching the active record makes
-    every process recompile within ``refresh_seconds``."""
-    session.execute(
-        update(RulesetRecord)
-        .where(RulesetRecord.status == RulesetStatus.ACTIVE)
-        .values(updated_at=now)
+    ruleset is keyed by its record's ``updated_at``, so moving the active record's forward
+    makes every process recompile within ``refresh_seconds``. Always forward, even when two
+    edits share a timestamp (or the clock stepped back), or the second would go unseen."""
+    record = session.scalar(
+        select(RulesetRecord).where(RulesetRecord.status == RulesetStatus.ACTIVE)
     )
+    if record is not None:
+        record.updated_at = max(now, record.updated_at + timedelta(microseconds=1))
 
 
 # ---------------------------------------------------------------- ruleset lifecycle

@@ -157,6 +157,38 @@ def test_a_new_time_limit_applies_to_the_next_dispatch(app, client, db) -> None:
                             .values(time_limit=original))  # fmt: skip
 
 
+def test_a_new_time_limit_reaches_tickets_whose_category_routing_chose(app, client, db) -> None:
+    """Routing keeps compiled copies of the categories: an edit must reach them too, or a
+    ticket that names no category is dispatched on the old time limit."""
+    from hotline.domain.sla import POLICIES
+    from hotline.models import Category, Ticket
+
+    unsure = {**VALID, "category": None}  # routing reads the text and picks 占道经营
+    first = client.post("/api/v1/tickets", json=unsure, headers=auth()).json
+    assert first["category"]["code"] == "street-vending" and first["status"] == "dispatched"
+    admin = signed_in(app, "admin", "demo-admin-1")
+    with db.transaction() as session:
+        original = session.scalar(select(Category.time_limit)
+                                  .where(Category.code == "street-vending"))  # fmt: skip
+    assert original == "ordinary"
+    try:
+        saved = form_post(admin, "/console/admin/categories/street-vending",
+                          "/console/admin/categories", time_limit="complex", priority="normal",
+                          default_unit="dept-cgj", active="1")  # fmt: skip
+        assert saved.status_code == 303
+        second = client.post("/api/v1/tickets", json=unsure, headers=auth()).json
+        assert second["category"]["code"] == "street-vending"
+        with db.transaction() as session:
+            by = dict(session.execute(select(Ticket.number, Ticket.resolve_by)).all())
+            clock = app.extensions["hotline"].calendars.clock(session)
+        dispatched = app.extensions["hotline"].now()
+        assert by[second["number"]] == clock.add(dispatched, POLICIES["complex"].resolve)
+    finally:
+        with db.transaction() as session:
+            session.execute(update(Category).where(Category.code == "street-vending")
+                            .values(time_limit=original))  # fmt: skip
+
+
 def test_ruleset_draft_edit_try_and_evaluate(app, db) -> None:
     import io
 
