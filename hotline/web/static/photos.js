@@ -6,6 +6,7 @@
   function check(input) {
     var max = parseInt(input.getAttribute("data-max-bytes"), 10);
     var count = parseInt(input.getAttribute("data-max-files"), 10);
+    var label = input.getAttribute("data-max-label");
     var problems = [];
     var files = input.files || [];
     if (count && files.length > count) {
@@ -14,8 +15,8 @@
     for (var i = 0; i < files.length; i++) {
       if (max && files[i].size > max) {
         var mb = (files[i].size / 1048576).toFixed(1);
-        problems.push("“" + files[i].name + "”有 " + mb + " MB，超过 " +
-                      Math.floor(max / 1048576) + " MB，请压缩或换一张");
+        problems.push("“" + files[i].name + "”有 " + mb + " MB，每张照片不能超过 " + label +
+                      "，请压缩或换一张");
       }
     }
     var note = document.getElementById(input.id + "-check");
