@@ -128,10 +128,7 @@ def sla_sweep() -> None:
     settings = Settings.from_env()
     database = Database(settings.database_url)
     with database.transaction() as session:
-        report = sweep_now(session, now=utc_now(), timezone=settings.timezone,
-                           unrated_days=settings.unrated_close_days,
-                           personal_data_days=settings.personal_data_days,
-                           upload_dir=settings.upload_dir)  # fmt: skip
+        report = sweep_now(session, now=utc_now(), settings=settings)
     database.dispose()
     click.echo(
         f"warned {report.warned}, overdue {report.overdue}, escalated {report.escalated}, "

@@ -3,6 +3,8 @@ and ``outbox`` maintenance. (The hotline package itself never imports notificati
 
 from __future__ import annotations
 
+import time
+
 import click
 
 from hotline.cli import main
@@ -60,28 +62,35 @@ def worker(fork: bool) -> None:
 
     By default jobs run in the worker process itself, which keeps its database pool and
     loaded mappers across jobs (a fork per job reconnects every time); a crashed worker
-    loses nothing, as its claimed rows come back after their lease.
+    loses nothing, as its claimed rows come back after their lease. When Redis goes away
+    it says so once, waits, and carries on when Redis is back.
     """
-    from redis import Redis
-    from rq import Queue, SimpleWorker, Worker
+    from rq import Queue
     from rq.serializers import JSONSerializer
     from sqlalchemy.orm import configure_mappers
 
     from hotline.queues import ALL
 
     from .jobs import runtime
+    from .periodic import (
+        RedisOutage,
+        SupervisedSimpleWorker,
+        SupervisedWorker,
+        run_worker,
+        waiting_connection,
+    )
 
     settings, _ = runtime()  # settings and engine built before any job (or fork)
     configure_mappers()
     if not settings.redis_url:
         raise click.ClickException("HOTLINE_REDIS_URL is not set; without Redis, delivery runs "
                                    "inside the web process")  # fmt: skip
-    connection = Redis.from_url(settings.redis_url)
+    connection = waiting_connection(settings.redis_url, RedisOutage(_log))
     queues = [
         Queue(name, connection=connection, serializer=JSONSerializer) for name in ALL
     ]  # periodic first: a burst never delays the sweep
-    worker_class = Worker if fork else SimpleWorker
-    worker_class(queues, connection=connection, serializer=JSONSerializer).work()
+    run_worker(SupervisedWorker if fork else SupervisedSimpleWorker, connection, queues,
+               log=_log)  # fmt: skip
 
 
 @main.command()
@@ -91,12 +100,16 @@ def scheduler(drain_every: int, sweep_every: int) -> None:
     """Periodic work: the SLA sweep and the outbox re-drain. One is enough; two are harmless.
 
     With Redis it is RQ's cron scheduler, enqueueing the tasks for the workers (queue
-    "periodic"); without Redis it runs them itself.
+    "periodic"), which waits out a Redis outage; without Redis it runs them itself.
     """
-    from redis import Redis
-
     from .jobs import runtime
-    from .periodic import JsonCronScheduler, run_without_redis, tasks
+    from .periodic import (
+        JsonCronScheduler,
+        RedisOutage,
+        run_without_redis,
+        tasks,
+        waiting_connection,
+    )
 
     settings, _ = runtime()
     task_list = tasks(drain_every, sweep_every)
@@ -104,7 +117,12 @@ def scheduler(drain_every: int, sweep_every: int) -> None:
         click.echo("no HOTLINE_REDIS_URL: running periodic tasks in this process")
         run_without_redis(task_list, log=lambda line: click.echo(line, err=True))
         return
-    cron = JsonCronScheduler(Redis.from_url(settings.redis_url))
+    cron = JsonCronScheduler(waiting_connection(settings.redis_url, RedisOutage(_log)))
     for task in task_list:
         cron.register_task(task)
     cron.start()
+
+
+def _log(line: str) -> None:
+    """A line for the operator on stderr, stamped like RQ's own."""
+    click.echo(f"{time.strftime('%H:%M:%S')} {line}", err=True)

@@ -10,9 +10,17 @@ from pathlib import Path
 
 from hotline.config import Settings
 from hotline.db import Database
-from hotline.importers.batch import Runtime, claim, due_batches, hand_out, run_batch, units_of_work
+from hotline.importers.batch import (
+    Runtime,
+    claim,
+    due_batches,
+    hand_out,
+    requeue_lost,
+    run_batch,
+    units_of_work,
+)
 from hotline.models import ImportBatch
-from hotline.queues import IMPORTS
+from hotline.queues import IMPORTS, IMPORTS_EPOCH, Epoch, hand_on_connection
 
 from .jobs import runtime, utc_now
 
@@ -49,19 +57,24 @@ def flush_imports(
     work = units_of_work(database)
     moment = now or utc_now()
     if settings.redis_url:
-        from redis import Redis
         from rq import Queue
         from rq.serializers import JSONSerializer
 
-        queue = Queue(IMPORTS, connection=Redis.from_url(settings.redis_url),
-                      serializer=JSONSerializer)  # fmt: skip
-        ids = hand_out(work, moment)
-        for batch_id in ids:
-            # A large file takes a while: one hour before RQ gives up on the job (the lease
-            # still lets another runner resume it if this one dies).
-            queue.enqueue("notifications.imports.run_import", batch_id, job_timeout=3600,
-                          result_ttl=3600)  # fmt: skip
-        return ids
+        connection = hand_on_connection(settings.redis_url)
+        queue = Queue(IMPORTS, connection=connection, serializer=JSONSerializer)
+        # A Redis that lost its data lost the jobs of "queued" batches: due again at once.
+        # A batch enqueued twice is harmless: ``claim`` lets one runner have it.
+        epoch = Epoch.open(connection, IMPORTS_EPOCH, lambda: requeue_lost(work, moment))
+
+        def send(ids: list[int]) -> None:
+            for batch_id in ids:
+                # A large file takes a while: one hour before RQ gives up on the job (the
+                # lease still lets another runner resume it if this one dies).
+                queue.enqueue("notifications.imports.run_import", batch_id, job_timeout=3600,
+                              result_ttl=3600)  # fmt: skip
+            epoch.confirm(connection)
+
+        return hand_out(work, moment, send)
     ids = due_batches(work, moment)
     for batch_id in ids:
         _run(settings, database, batch_id)

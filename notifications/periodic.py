@@ -1,5 +1,7 @@
 """Periodic work — the outbox re-drain and the SLA sweep (which also closes unrated
-tickets) — scheduled by RQ's cron scheduler, or run in a plain loop without Redis.
+tickets) — scheduled by RQ's cron scheduler, or run in a plain loop without Redis; and what
+keeps the two Redis processes (``hotline worker``, ``hotline scheduler``) alive through a
+Redis outage of any length.
 
 Both tasks are safe to run twice or at once: the drain claims rows with a lease, the sweep
 remembers what it did on each ticket and skips rows another sweep holds (PostgreSQL).
@@ -7,26 +9,47 @@ remembers what it did on each ticket and skips rows another sweep holds (Postgre
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
 from redis import Redis
-from rq import Queue
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.retry import Retry
+from rq import Queue, SimpleWorker, Worker
 from rq.cron import CronJob, CronScheduler
+from rq.exceptions import StopRequested
 from rq.serializers import JSONSerializer
 
-from hotline.queues import PERIODIC
+from hotline.queues import PERIODIC, RedisReplaced
 
 from .jobs import runtime, utc_now
 from .outbox import flush
+
+MAX_WAIT = 5.0  # seconds between attempts to reach Redis, at most: how late we notice it is back
+ERROR_PAUSE = 5.0  # seconds before the scheduler tries a round again that Redis refused
+
+
+# Redis went away (or restarted) under a drain: the rows stay due, the next round hands them
+# on. Not a failure worth a traceback and an entry in RQ's failed jobs for every outage: the
+# worker that runs the drain reports the outage itself, once.
+REDIS_AWAY = (RedisConnectionError, RedisTimeoutError, RedisReplaced)
 
 
 def drain_outbox() -> int:
     """Hand due outbox rows on (retries whose backoff ended, leases that ran out)."""
     settings, database = runtime()
-    return len(flush(settings, database))
+    try:
+        return len(flush(settings, database))
+    except REDIS_AWAY:
+        return 0
 
 
 def drain_imports() -> int:
@@ -34,19 +57,23 @@ def drain_imports() -> int:
     from .imports import flush_imports
 
     settings, database = runtime()
-    return len(flush_imports(settings, database))
+    try:
+        return len(flush_imports(settings, database))
+    except REDIS_AWAY:
+        return 0
 
 
 def sweep_deadlines() -> dict[str, int]:
-    """Warnings, overdue marks, escalation and unrated closing, as of now."""
+    """Warnings, overdue marks, escalation, unrated closing and personal-data erasure past
+    its retention period, as of now."""
     from hotline.services.sweep import sweep_now
 
     settings, database = runtime()
     with database.transaction() as session:
-        report = sweep_now(session, now=utc_now(), timezone=settings.timezone,
-                           unrated_days=settings.unrated_close_days)  # fmt: skip
+        report = sweep_now(session, now=utc_now(), settings=settings)
     return {"warned": report.warned, "overdue": report.overdue,
-            "escalated": report.escalated, "closed_unrated": report.closed_unrated}  # fmt: skip
+            "escalated": report.escalated, "closed_unrated": report.closed_unrated,
+            "personal_data_erased": report.personal_data_erased}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -80,6 +107,44 @@ class JsonCronScheduler(CronScheduler):
         self._cron_jobs.append(job)  # what CronScheduler.register does with its own jobs
         return job
 
+    def start(self) -> None:
+        """RQ's rounds (enqueue what is due, save, heartbeat, sleep until the next is due),
+        made to survive errors: RQ 2.12's ``start`` ends on the first Redis error, and its
+        ``finally`` raises again while Redis is away.
+
+        With ``waiting_connection`` a lost connection just waits inside the round. Anything
+        else Redis answers with (out of memory, a read-only replica) is logged and the round
+        tried again after a pause: a due job that failed to enqueue is enqueued then.
+        """
+        signal.signal(signal.SIGINT, self._stop)
+        signal.signal(signal.SIGTERM, self._stop)
+        self.log.info("CronScheduler %s: starting", self.name)
+        born = False
+        try:
+            while True:
+                try:
+                    if not born:
+                        self.register_birth()
+                        born = True
+                    if self.enqueue_jobs():
+                        self.save()
+                    self.heartbeat()  # registers this scheduler again if Redis lost it
+                    pause = self.calculate_sleep_interval()
+                except RedisError:
+                    self.log.error("CronScheduler %s: Redis refused a round; again in %s s",
+                                   self.name, ERROR_PAUSE, exc_info=True)  # fmt: skip
+                    pause = ERROR_PAUSE
+                time.sleep(pause)
+        except StopRequested:
+            self.log.info("CronScheduler %s: stop requested", self.name)
+        finally:
+            with suppress(RedisError):  # best effort: its registration expires anyway
+                self.register_death()
+
+    def _stop(self, signum: int, frame: object) -> None:
+        stop_waiting(self.connection)
+        raise StopRequested()
+
 
 def run_without_redis(task_list: list[Task], *, log: Callable[[str], None],
                       cycles: int | None = None) -> None:  # fmt: skip
@@ -97,3 +162,145 @@ def run_without_redis(task_list: list[Task], *, log: Callable[[str], None],
         rounds += 1
         if cycles is None or rounds < cycles:
             time.sleep(min(task.every for task in task_list))
+
+
+class RedisOutage:
+    """What a process says when Redis goes away: one warning once it has been unreachable
+    for a second, one line when it answers again, with how long it was away; nothing per
+    retry, and nothing for a blip (a dropped connection that the next attempt re-opens, or
+    a server answering once more while it shuts down).
+
+    One per process, shared by all its connections (RQ's worker has a second one, in a
+    thread, for its commands channel).
+    """
+
+    QUIET = 1.0  # seconds of failing before it is worth a warning
+
+    def __init__(self, log: Callable[[str], None],
+                 clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
+        self.log, self.clock = log, clock
+        self.down_since: float | None = None
+        self.reported = False
+        self._lock = threading.Lock()
+
+    def failed(self, error: BaseException) -> None:
+        with self._lock:
+            now = self.clock()
+            if self.down_since is None:
+                self.down_since = now
+            if self.reported or now - self.down_since < self.QUIET:
+                return
+            self.reported = True
+        self.log(f"Redis is unreachable ({type(error).__name__}: {error}); waiting for it, "
+                 f"trying again every {MAX_WAIT:.0f} s at most")  # fmt: skip
+
+    def answered(self) -> None:
+        if self.down_since is None:  # the usual case, on every command: no lock
+            return
+        with self._lock:
+            if self.down_since is None:
+                return
+            away, reported = self.clock() - self.down_since, self.reported
+            self.down_since, self.reported = None, False
+        if reported:
+            self.log(f"Redis is back after {away:.1f} s")
+
+
+class WaitingRetry(Retry):
+    """redis-py's retry policy, made to wait out an outage of any length.
+
+    For the worker's and the scheduler's own connection. Every command (and reconnect)
+    retries until Redis answers, with capped exponential backoff, so RQ never sees the
+    error: the process waits inside whatever RQ was doing and carries on from there. RQ's
+    own handling is worse: its worker retries a lost connection only while waiting for a
+    job (logging every attempt, and sleeping up to a minute between them) and quits on one
+    anywhere else; its cron scheduler quits on the first.
+    """
+
+    def __init__(self, outage: RedisOutage, max_wait: float = MAX_WAIT) -> None:
+        super().__init__(ExponentialBackoff(cap=max_wait, base=0.25), retries=-1)
+        self.outage = outage
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> WaitingRetry:
+        return self  # redis-py copies the policy into each connection; they share one outage
+
+    def call_with_retry(self, do, fail, is_retryable=None,  # type: ignore[no-untyped-def]
+                        with_failure_count=False):  # fmt: skip
+        def failing(error: Exception, *count: int) -> Any:
+            self.outage.failed(error)
+            return fail(error, *count)
+
+        result = super().call_with_retry(do, failing, is_retryable, with_failure_count)
+        self.outage.answered()
+        return result
+
+    def stop_waiting(self) -> None:
+        """Fail at once from now on: a process asked to stop must not wait for Redis."""
+        self.update_retries(0)
+
+
+def waiting_connection(redis_url: str, outage: RedisOutage) -> Redis:
+    """A connection whose commands wait for Redis to come back (see ``WaitingRetry``)."""
+    # A server that vanished without closing its sockets is noticed within these timeouts
+    # (RQ's worker raises the second above its blocking wait for jobs).
+    return Redis.from_url(redis_url, retry=WaitingRetry(outage), socket_connect_timeout=5,
+                          socket_timeout=30)  # fmt: skip
+
+
+def stop_waiting(connection: Redis) -> None:
+    retry = connection.get_retry()
+    if isinstance(retry, WaitingRetry):
+        retry.stop_waiting()
+
+
+class _Supervised:
+    """RQ's worker, telling ``run_worker`` whether it was asked to stop."""
+
+    stopping = False
+
+    def handle_warm_shutdown_request(self) -> None:  # RQ calls it on SIGINT/SIGTERM
+        self.stopping = True
+        stop_waiting(self.connection)  # type: ignore[attr-defined]
+        super().handle_warm_shutdown_request()  # type: ignore[misc]
+
+    def set_shutdown_requested_date(self) -> None:
+        # Only for monitoring; during an outage it must not fail the job being finished.
+        with suppress(RedisError):
+            super().set_shutdown_requested_date()  # type: ignore[misc]
+
+
+class SupervisedWorker(_Supervised, Worker):
+    """Forks a work horse per job (``--fork``)."""
+
+
+class SupervisedSimpleWorker(_Supervised, SimpleWorker):
+    """Runs jobs in its own process, keeping its database pool and mappers."""
+
+
+def run_worker(worker_class: type[SupervisedWorker | SupervisedSimpleWorker],
+               connection: Redis, queues: Sequence[Queue], *,
+               log: Callable[[str], None]) -> None:  # fmt: skip
+    """RQ's work loop, started afresh whenever it ends without having been asked to stop.
+
+    With ``waiting_connection`` a lost connection never ends it; an error Redis answers
+    with still does (RQ then logs "found an unhandled exception, quitting"), and that would
+    end the process: instead a fresh worker starts after a pause that grows while it lasts.
+    """
+    pause = 1.0
+    while True:
+        worker = worker_class(list(queues), connection=connection, serializer=JSONSerializer)
+        started = time.monotonic()
+        try:
+            worker.work()
+            reason = "RQ's work loop ended"
+        except RedisError as exc:
+            reason = f"{type(exc).__name__}: {exc}"
+            with suppress(RedisError):  # its commands thread, which teardown did not reach
+                worker.unsubscribe()
+        if worker.stopping:
+            return
+        if time.monotonic() - started > 60:
+            pause = 1.0
+        log(f"worker stopped unexpectedly ({reason}); a fresh one in {pause:.0f} s")
+        time.sleep(pause)
+        pause = min(pause * 2, 30.0)

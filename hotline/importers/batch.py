@@ -155,16 +155,34 @@ def due_batches(work: Work, now: datetime) -> list[int]:
                                     .order_by(ImportBatch.id)))  # fmt: skip
 
 
-def hand_out(work: Work, now: datetime) -> list[int]:
+def hand_out(work: Work, now: datetime,
+             send: Callable[[list[int]], None] | None = None) -> list[int]:  # fmt: skip
     """Due batches, marked "queued" with a lease so the next drain does not enqueue them
-    again while they wait for a worker."""
+    again while they wait for a worker.
+
+    ``send`` (enqueue them) runs inside the same transaction: if it fails, the marks roll
+    back and the batches are due at once for the next hand-on, not after their lease.
+    """
     with work() as session:
         ids = list(session.scalars(select(ImportBatch.id).where(_due(now))
                                    .order_by(ImportBatch.id)))  # fmt: skip
         if ids:
             session.execute(update(ImportBatch).where(ImportBatch.id.in_(ids))
                             .values(status="queued", lease_until=now + LEASE))  # fmt: skip
+            if send is not None:
+                send(ids)
         return ids
+
+
+def requeue_lost(work: Work, now: datetime) -> int:
+    """Make batches handed to a Redis that has lost its data due now, not when their lease
+    ends. Only "queued" ones: a "running" batch has a live runner, which needs no Redis."""
+    with work() as session:
+        return session.execute(
+            update(ImportBatch)
+            .where(ImportBatch.status == "queued", ImportBatch.lease_until > now)
+            .values(lease_until=now)
+        ).rowcount  # fmt: skip
 
 
 def run_batch(work: Work, batch_id: int, runtime: Runtime, *,

@@ -11,11 +11,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..config import Settings
 from ..domain.sla import Clock, warning_at
 from ..domain.states import Status
 from ..domain.workflow import Action, Party
@@ -119,27 +119,23 @@ def _sweep_one(
     return True
 
 
-def sweep_now(session: Session, *, now: datetime, timezone: str, unrated_days: int,
-              personal_data_days: int | None = None,
-              upload_dir: Path | None = None) -> SweepReport:  # fmt: skip
-    """The sweep as the CLI and the scheduler run it: the stored calendar, the set limits.
-
-    Personal data is erased (one bounded batch per run) when the retention period and the
-    photo directory are given."""
+def sweep_now(session: Session, *, now: datetime, settings: Settings) -> SweepReport:
+    """The sweep as the CLI and the scheduler run it: the stored calendar, the configured
+    limits, and one bounded batch of personal-data erasure past its retention period."""
     from ..photos import PhotoStore
     from .calendar import CalendarCache
     from .privacy import erase_expired
 
-    clock = CalendarCache(timezone=timezone).clock(session)
-    report = sweep(session, now=now, clock=clock, unrated_after=timedelta(days=unrated_days))
-    if personal_data_days is not None and upload_dir is not None:
-        # Its own savepoint: a problem with the photo directory must not stall deadlines.
-        try:
-            with session.begin_nested():
-                erased = erase_expired(session, now=now, retention_days=personal_data_days,
-                                       photos=PhotoStore(upload_dir))  # fmt: skip
-        except OSError:
-            log.exception("personal data erasure failed; it is retried on the next sweep")
-        else:
-            report.personal_data_erased = len(erased)
+    clock = CalendarCache(timezone=settings.timezone).clock(session)
+    report = sweep(session, now=now, clock=clock,
+                   unrated_after=timedelta(days=settings.unrated_close_days))  # fmt: skip
+    # Its own savepoint: a problem with the photo directory must not stall deadlines.
+    try:
+        with session.begin_nested():
+            erased = erase_expired(session, now=now, retention_days=settings.personal_data_days,
+                                   photos=PhotoStore(settings.upload_dir))  # fmt: skip
+    except OSError:
+        log.exception("personal data erasure failed; it is retried on the next sweep")
+    else:
+        report.personal_data_erased = len(erased)
     return report

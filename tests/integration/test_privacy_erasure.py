@@ -194,10 +194,24 @@ def test_the_periodic_sweep_runs_the_erasure(client, db, clock, settings) -> Non
 
     number = closed_ticket(client)
     with db.transaction() as session:
-        report = sweep_now(session, now=clock.now + 731 * DAY, timezone="Asia/Shanghai",
-                           unrated_days=7, personal_data_days=730,
-                           upload_dir=settings.upload_dir)  # fmt: skip
+        report = sweep_now(session, now=clock.now + 731 * DAY, settings=settings)
     assert report.personal_data_erased == 1
+    with db.transaction() as session:
+        assert session.scalar(select(Ticket.reporter_phone).where(Ticket.number == number)) is None
+
+
+def test_the_schedulers_sweep_task_erases_too(client, db, settings, monkeypatch) -> None:
+    """What `hotline scheduler` enqueues every minute (run here in-process, on real time)."""
+    from datetime import UTC, datetime
+
+    import notifications.periodic as periodic
+
+    number = closed_ticket(client)
+    with db.transaction() as session:
+        session.execute(update(Ticket).where(Ticket.number == number)
+                        .values(closed_at=datetime.now(UTC) - 731 * DAY))  # fmt: skip
+    monkeypatch.setattr(periodic, "runtime", lambda: (settings, db))
+    assert periodic.sweep_deadlines()["personal_data_erased"] == 1
     with db.transaction() as session:
         assert session.scalar(select(Ticket.reporter_phone).where(Ticket.number == number)) is None
 

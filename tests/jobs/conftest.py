@@ -1,11 +1,17 @@
-"""A scripted HTTP receiver on 127.0.0.1 standing in for SMS gateways and units' systems."""
+"""A scripted HTTP receiver on 127.0.0.1 standing in for SMS gateways and units' systems,
+and a Redis server of a test's own, to stop and start."""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import socket
+import subprocess
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
@@ -32,7 +38,7 @@ class Receiver:
                     receiver.accepted_keys.add(key)  # taken before answering, as real ones do
                 receiver.requests.append({"status": status, "key": key,
                                           "signature": self.headers.get("X-Hotline-Signature"),
-                                          "body": body})  # fmt: skip
+                                          "body": body, "at": time.monotonic()})  # fmt: skip
                 if receiver.delays:
                     time.sleep(receiver.delays.pop(0))
                 try:
@@ -68,3 +74,58 @@ def fresh_templates():
     forget_templates()
     yield
     forget_templates()
+
+
+class RedisServer:
+    """A real ``redis-server`` on a free port, without persistence: stopped with
+    ``shutdown nosave`` it comes back empty, as a Redis restarted without its data does."""
+
+    def __init__(self, log: Path) -> None:
+        with socket.socket() as probe:  # a free port (free again once closed)
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.log = log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+                 "--save", "", "--appendonly", "no", "--daemonize", "no"],
+                stdout=out, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        deadline = time.monotonic() + 10
+        while self._cli("ping") != "PONG":
+            assert time.monotonic() < deadline, self.log.read_text()
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        """``shutdown nosave``: the data is gone, every client's connection drops."""
+        if self.process is None:
+            return
+        self._cli("shutdown", "nosave")
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+    def _cli(self, *command: str) -> str:
+        done = subprocess.run(["redis-cli", "-p", str(self.port), *command],
+                              capture_output=True, text=True, timeout=10)  # fmt: skip
+        return done.stdout.strip()
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    """A Redis server of this test's own (the shared one must not be stopped)."""
+    if not (shutil.which("redis-server") and shutil.which("redis-cli")):
+        if os.environ.get("CI") == "true":
+            pytest.fail("redis-server and redis-cli are required under CI=true")
+        pytest.skip("redis-server is not installed")
+    server = RedisServer(tmp_path / "redis.log")
+    server.start()
+    yield server
+    server.stop()
