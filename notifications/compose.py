@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from hotline.config import Settings
 from hotline.domain.states import PUBLIC_STATUS_LABELS, STATUS_LABELS, Status
-from hotline.domain.templates import render
+from hotline.domain.templates import RenderError, render
 from hotline.domain.tracking import tracking_token
 from hotline.models import OutboxMessage, Ticket, Unit
 from hotline.services.templates import EffectiveTemplate, get_template
@@ -86,7 +86,10 @@ def compose(session: Session, row: OutboxMessage, settings: Settings) -> tuple[C
         raise PermanentError("工单不存在")
     template = _template(session, row.template)
     values = values_for(session, ticket, row, settings)
-    text, subject = render(template.body, values), render(template.subject, values)
+    try:
+        text, subject = render(template.body, values), render(template.subject, values)
+    except RenderError as exc:  # a text saved before today's checks, or written by hand
+        raise PermanentError(f"通知模板 {template.key} 有误，未发送：{exc}") from exc
     key = str(row.id)
     if row.audience == "resident":
         if ticket.sms_opt_out:

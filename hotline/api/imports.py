@@ -30,6 +30,7 @@ from ..importers.batch import (
 )
 from ..importers.mapping import PRESETS, MappingError, mapping_from_file_data
 from ..importers.rejected import write_rejected
+from ..importers.xlsx import expanded_size
 from ..models import ImportBatch, ImportRejection
 from ..request import received_bytes
 from ..schemas import StrictSchema, Text
@@ -122,6 +123,13 @@ def _upload_name(raw: str | None) -> str:
     return kept.replace("\\", "/").rsplit("/", 1)[-1].strip()[:255]
 
 
+def _small(path: Path, limit: int) -> bool:
+    """Imported within the request: small on disk and, for a workbook, once decompressed
+    (real exports expand 3–9×; a workbook of empty cells just under the ratio cap would hold
+    the worker for a minute)."""
+    return path.stat().st_size <= limit and expanded_size(path) <= 8 * limit
+
+
 @blp.route("")
 class Imports(MethodView):
     @blp.response(202, ImportBatchSchema, description="文件已接收，后台导入中；用 GET 查询进度")
@@ -152,7 +160,7 @@ class Imports(MethodView):
             path.unlink(missing_ok=True)
             raise ValidationFailed({"file": [str(exc)]}, detail=f"无法导入：{exc}") from exc
         status = 202
-        if path.stat().st_size <= app.settings.import_inline_bytes:
+        if _small(path, app.settings.import_inline_bytes):
             claim(work, batch_id, app.now())
             run_batch(work, batch_id, _runtime())
             path.unlink(missing_ok=True)

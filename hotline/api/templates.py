@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from ..domain.states import Role
+from ..errors import ValidationFailed
 from ..extensions import hotline
 from ..schemas import StrictSchema, Text
 from ..services import templates as service
@@ -97,6 +98,10 @@ class TemplatePreview(MethodView):
     @blp.arguments(PreviewArgsSchema())
     @blp.doc(security=[{"bearerAuth": []}])
     def post(self, args: dict[str, Any], key: str) -> dict[str, Any]:
-        """用示例数据预览（可预览尚未保存的文本）"""
+        """用示例数据预览（可预览尚未保存的文本；有误时 422，说明原因）"""
         current = service.get_template(db_session(), key)
-        return service.preview(key, args["body"], args["subject"], current)
+        result = service.preview(key, args["body"], args["subject"], current)
+        if not result["ok"]:  # the same answer as saving the text would get
+            first = next(iter(result["problems"].values()))[0]
+            raise ValidationFailed(result["problems"], detail=f"模板有误：{first}")
+        return result

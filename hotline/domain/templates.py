@@ -5,6 +5,14 @@ Templates are Jinja (``{{ number }}``, ``{% if resolve_by %}…{% endif %}``) in
 strict undefined variables, so an admin's text can neither reach into Python objects nor
 silently print blanks. Residents' texts may not use staff-only variables (event notes,
 addresses): an SMS can be read over a shoulder.
+
+A text may use only what a notification needs (``ALLOWED``): every variable is one short
+text, so loops, macros, assignments, arithmetic, function calls, attribute access and
+anything that loads another template are refused with a reason when a text is checked, and
+again before any render (a text saved before these rules, or written to the table by hand,
+fails with that reason instead of running). The environment itself has only the allowed
+filters and tests, no globals (``range``, ``lipsum``…) and refuses arithmetic, calls and
+attribute access at run time; a render stops at ``OUTPUT_LIMIT`` characters.
 """
 
 from __future__ import annotations
@@ -12,8 +20,20 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any, NoReturn
 
-from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta
+from jinja2 import (
+    BaseLoader,
+    Environment,
+    StrictUndefined,
+    Template,
+    TemplateError,
+    TemplateNotFound,
+    TemplateSyntaxError,
+    UndefinedError,
+    nodes,
+)
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 AUDIENCES = {"resident": "市民", "unit": "承办单位", "supervisor": "督办部门"}
@@ -105,17 +125,168 @@ def allowed_variables(key: str) -> frozenset[str]:
     return RESIDENT_VARIABLES if audience_of(key) == "resident" else STAFF_VARIABLES
 
 
-_ENV = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+# ---------------------------------------------------------------- what a text may use
+
+# Filters that never make a value longer: a fallback, trimming, shortening (to keep an SMS in
+# one part), case. ``replace`` is left out: replacing "" multiplies a text's length.
+FILTERS = ("default", "d", "trim", "truncate", "upper", "lower")
+TESTS = ("defined", "undefined", "none")
+# Literals, variables, {% if %} with comparisons, and/or/not, ``a if b else c``, ``~`` and
+# the filters above: nothing that repeats, loops or reaches outside the text.
+ALLOWED = frozenset({
+    nodes.Template, nodes.Output, nodes.TemplateData, nodes.If, nodes.Name, nodes.Const,
+    nodes.Concat, nodes.CondExpr, nodes.And, nodes.Or, nodes.Not, nodes.Compare, nodes.Operand,
+    nodes.Filter, nodes.Test, nodes.Keyword, nodes.List, nodes.Tuple,
+})  # fmt: skip
+_REFUSED = (
+    ((nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends, nodes.Block),
+     "引用其他模板", "include、import、extends、block"),
+    ((nodes.For,), "循环", "for"),
+    ((nodes.Macro, nodes.CallBlock), "宏", "macro、call"),
+    ((nodes.Assign, nodes.AssignBlock, nodes.With), "变量赋值", "set、with"),
+    ((nodes.Call,), "函数调用", "如 range()、lipsum()"),
+    ((nodes.Getattr, nodes.Getitem, nodes.Slice), "变量的属性或下标", "如 number.upper、number[0]"),
+    ((nodes.BinExpr, nodes.UnaryExpr), "算术运算", "+ - * / // % **"),
+)  # fmt: skip
+# Characters one render may produce at all, whatever the values (the longest text allowed
+# is TEXT_LIMIT): a bound on memory, not the length check of an edit.
+OUTPUT_LIMIT = 10 * TEXT_LIMIT
+
+
+class RenderError(Exception):
+    """A text that cannot make a message; the message says why, in Chinese."""
+
+
+def _inspect(tree: nodes.Template) -> tuple[str | None, set[str]]:
+    """What a parsed text uses that a notification may not (a Chinese reason naming each
+    thing and its first line; None if nothing), and the names of the variables it reads."""
+    refused: dict[str, str] = {}  # what → where (the first line it is on)
+    names: set[str] = set()
+    stack: list[nodes.Node] = [tree]
+    while stack:  # a loop, not recursion: a deeply nested text must not exhaust the stack
+        node = stack.pop()
+        what = _refused(node)
+        if what is not None:
+            refused.setdefault(what[0], f"{what[1]}第 {node.lineno} 行")
+        elif isinstance(node, nodes.Name):
+            names.add(node.name)
+        stack.extend(reversed(list(node.iter_child_nodes())))
+    if not refused:
+        return None, names
+    listed = "、".join(f"{what}（{where}）" for what, where in refused.items())
+    shown = "、".join(name for name in FILTERS if name != "d")
+    return (f"不能使用{listed}。通知模板只能使用变量、文字、{{% if %}} 条件和过滤器 "
+            f"{shown}"), names  # fmt: skip
+
+
+def _refused(node: nodes.Node) -> tuple[str, str] | None:
+    """What ``node`` is and an example ("" or ending in "，"), if a text may not use it."""
+    if isinstance(node, nodes.Filter) and node.name not in FILTERS:
+        return f"过滤器 |{node.name}", ""
+    if isinstance(node, nodes.Test) and node.name not in TESTS:
+        return f"测试 is {node.name}", ""
+    if type(node) in ALLOWED:
+        return None
+    for kinds, what, example in _REFUSED:
+        if isinstance(node, kinds):
+            return what, f"{example}，"
+    return "这种写法", ""
+
+
+class _NoOtherTemplates(BaseLoader):
+    """A text stands alone: include, import and extends find nothing."""
+
+    def get_source(self, environment: Environment, template: str) -> NoReturn:
+        raise TemplateNotFound(template, "通知模板不能引用其他模板")
+
+
+class NotificationSandbox(ImmutableSandboxedEnvironment):
+    """Jinja's sandbox narrowed to what a text may use: the allowed filters and tests only, no
+    globals, other templates never found, and arithmetic, calls and attribute or item access
+    refused while rendering — so a text that skipped the check still cannot loop, repeat a
+    string ten million times or reach outside itself."""
+
+    # Intercepted operators are also never folded into constants at compile time.
+    intercepted_binops = frozenset({"+", "-", "*", "/", "//", "%", "**"})
+    intercepted_unops = frozenset({"+", "-"})
+
+    def __init__(self) -> None:
+        super().__init__(undefined=StrictUndefined, autoescape=False, loader=_NoOtherTemplates())
+        self.filters = {name: self.filters[name] for name in FILTERS}
+        self.tests = {name: self.tests[name] for name in TESTS}
+        self.globals = {}
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> NoReturn:
+        raise SecurityError(f"通知模板不能做算术运算（{operator}）")
+
+    def call_unop(self, context: Any, operator: str, arg: Any) -> NoReturn:
+        raise SecurityError(f"通知模板不能做算术运算（{operator}）")
+
+    def getattr(self, obj: Any, attribute: str) -> NoReturn:
+        raise SecurityError("通知模板不能访问变量的属性或下标")
+
+    def getitem(self, obj: Any, argument: Any) -> NoReturn:
+        raise SecurityError("通知模板不能访问变量的属性或下标")
+
+    def call(self, context: Any, obj: Any, /, *args: Any, **kwargs: Any) -> NoReturn:
+        raise SecurityError("通知模板不能调用函数")
+
+
+_ENV = NotificationSandbox()
+# What rendering an admin's text can raise besides Jinja's own errors: a filter or a
+# comparison given the wrong kind of value (truncate("x"), number > 5).
+_RENDER_ERRORS = (TemplateError, TypeError, ValueError, LookupError, ArithmeticError,
+                  AssertionError, RecursionError)  # fmt: skip
+
+
+def _parse(text: str) -> nodes.Template:
+    try:
+        return _ENV.parse(text)
+    except TemplateSyntaxError as exc:
+        raise RenderError(f"第 {exc.lineno} 行模板语法有误：{exc.message}") from exc
+    except RecursionError as exc:
+        raise RenderError("模板嵌套过深，无法解析") from exc
 
 
 @functools.lru_cache(maxsize=256)
-def _compiled(text: str):  # type: ignore[no-untyped-def]
-    return _ENV.from_string(text)
+def _compiled(text: str) -> Template:
+    tree = _parse(text)
+    problem, _ = _inspect(tree)
+    if problem is not None:
+        raise RenderError(problem)
+    try:
+        return _ENV.from_string(tree)
+    except _RENDER_ERRORS as exc:
+        raise RenderError(f"模板无法生成内容：{_reason(exc)}") from exc
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, UndefinedError):
+        return f"变量未定义（{exc.message}）"
+    if isinstance(exc, TemplateError):
+        return exc.message or type(exc).__name__
+    if isinstance(exc, RecursionError):
+        return "模板嵌套过深"
+    return f"参数或比较的类型不对（{exc}）"
 
 
 def render(text: str, values: Mapping[str, str]) -> str:
-    """The text with its variables filled in (checked templates only)."""
-    return _compiled(text).render(**values).strip()
+    """The text with its variables filled in. Raises RenderError, with the reason in
+    Chinese, for any text that cannot make a message: one that uses what ``ALLOWED`` does not
+    allow, an unknown variable, a filter given the wrong argument, or more than
+    ``OUTPUT_LIMIT`` characters."""
+    template = _compiled(text)
+    parts: list[str] = []
+    size = 0
+    try:
+        for part in template.generate(**values):
+            size += len(part)
+            if size > OUTPUT_LIMIT:
+                raise RenderError(f"生成的内容超过 {OUTPUT_LIMIT} 个字，已停止")
+            parts.append(part)
+    except _RENDER_ERRORS as exc:
+        raise RenderError(f"模板无法生成内容：{_reason(exc)}") from exc
+    return "".join(parts).strip()
 
 
 def check(key: str, body: str, subject: str | None = None) -> dict[str, list[str]]:
@@ -138,9 +309,12 @@ def check(key: str, body: str, subject: str | None = None) -> dict[str, list[str
 
 def _check_text(text: str, allowed: frozenset[str], max_len: int) -> list[str]:
     try:
-        names = meta.find_undeclared_variables(_ENV.parse(text))
-    except TemplateSyntaxError as exc:
-        return [f"第 {exc.lineno} 行模板语法有误：{exc.message}"]
+        problem, names = _inspect(_parse(text))
+    except RenderError as exc:
+        return [str(exc)]
+    if problem is not None:
+        return [problem]
+    # Every name is a variable: nothing in an allowed text assigns one.
     unknown = sorted(names - allowed)
     if unknown:
         hint = "、".join(f"{{{{ {name} }}}}（{VARIABLES[name]}）" for name in sorted(allowed))
@@ -148,8 +322,8 @@ def _check_text(text: str, allowed: frozenset[str], max_len: int) -> list[str]:
         return [f"{where}：{'、'.join(unknown)}。可用的变量：{hint}"]
     try:
         rendered = render(text, SAMPLE)
-    except TemplateError as exc:
-        return [f"模板无法生成内容：{exc}"]
+    except RenderError as exc:
+        return [str(exc)]
     if len(rendered) > max_len:
         return [f"按示例数据生成的内容有 {len(rendered)} 个字，超过上限 {max_len} 个字"]
     return []

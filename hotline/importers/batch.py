@@ -93,27 +93,40 @@ class Runtime:
                    CalendarCache(timezone=settings.timezone))  # fmt: skip
 
 
-def check_file(path: Path, options: Options) -> tuple[Binding, list[str]]:
-    """Open the file and bind its header: every fatal problem is found here, before any
-    batch exists. Returns the binding and notes (unknown columns, a misnamed file...)."""
+@dataclass(frozen=True)
+class Checked:
+    """What opening a file told: how its header binds, notes, and what the batch records."""
+
+    binding: Binding
+    notes: list[str]
+    total_rows: int | None
+    file_format: str
+    encoding: str | None
+
+
+def check_file(path: Path, options: Options, *, count: bool = False) -> Checked:
+    """Open the file (once) and bind its header: every fatal problem is found here, before
+    any batch exists. ``count`` also counts the rows (a quick pass over a CSV; a workbook's
+    own figure)."""
     mapping = options.resolved_mapping()
     try:
-        with open_table(path, encoding=options.encoding, sheet=options.sheet) as table:
+        with open_table(path, encoding=options.encoding, sheet=options.sheet,
+                        count=count) as table:  # fmt: skip
             binding = bind(mapping, table.header)
             notes = table.notes + binding.notes()
             if next(table.rows, None) is None:
                 raise TableError("文件只有表头，没有工单数据")
+            return Checked(binding, notes, table.total_rows, table.file_format, table.encoding)
     except (TableError, MappingError) as exc:
         raise ImportRefused(str(exc)) from exc
-    return binding, notes
 
 
 def create_batch(work: Work, path: Path, options: Options, *, filename: str,
                  actor: Actor, now: datetime) -> int:  # fmt: skip
     """Check the file and record a pending batch; returns its id."""
-    binding, notes = check_file(path, options)
-    with open_table(path, encoding=options.encoding, sheet=options.sheet, count=True) as table:
-        total, file_format, encoding = table.total_rows, table.file_format, table.encoding
+    checked = check_file(path, options, count=True)
+    binding, notes = checked.binding, checked.notes
+    total, file_format, encoding = checked.total_rows, checked.file_format, checked.encoding
     with work() as session:
         batch = ImportBatch(
             source=options.source, filename=filename[:255], stored_path=str(path),
@@ -329,7 +342,8 @@ def explain(problems: list[Problem]) -> str:
 
 def dry_run(work: Work, path: Path, options: Options, runtime: Runtime) -> dict[str, Any]:
     """What importing would do, writing nothing."""
-    binding, notes = check_file(path, options)
+    checked = check_file(path, options)
+    binding, notes = checked.binding, checked.notes
     reader = RowReader(binding, runtime.timezone)
     summary: dict[str, Any] = {"created": 0, "updated": 0, "unchanged": 0, "rejected": 0,
                                "rejections": [], "notes": notes}  # fmt: skip

@@ -2,21 +2,29 @@
 (UTF-8 with or without BOM, GB18030/GBK, UTF-16), or XLSX read row by row.
 
 The format is decided by the file's first bytes, not its name: a ``.csv`` that is really an
-Excel workbook is read as one (and the summary says so). Memory stays flat whatever the size.
+Excel workbook is read as one (and the summary says so). Rows stream, so memory stays flat
+whatever the number of rows (an XLSX's shared strings excepted: openpyxl loads them whole,
+hence their cap). Workbooks are read by ``xlsx``, which also refuses hostile ones (zip
+bombs, XML entities, rows beyond Excel's limits) with a Chinese reason, like any other file
+that cannot be read.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
+from ..exports import read_cell
+
 SAMPLE_BYTES = 1 << 20
+# Work orders start right under the header; a file whose first this-many rows are all empty
+# is refused at once rather than read to its end looking for one (it may be huge).
+FIRST_DATA_WITHIN = 10_000
+NO_DATA_AT_TOP = f"表头下的前 {FIRST_DATA_WITHIN} 行都是空行，文件可能有误，请检查后重新导出"
 ENCODING_NAMES = {"utf-8": "utf-8-sig", "utf8": "utf-8-sig", "gbk": "gb18030",
                   "gb2312": "gb18030", "gb18030": "gb18030", "utf-16": "utf-16"}  # fmt: skip
 
@@ -65,7 +73,12 @@ def open_table(path: Path, *, encoding: str | None = None, sheet: str | None = N
         raise TableError(f"文件不存在：{path.name}")
     kind = sniff_format(path)
     suffix = path.suffix.lower()
-    table = _open_xlsx(path, sheet) if kind == "xlsx" else _open_csv(path, encoding, count)
+    if kind == "xlsx":
+        from .xlsx import open_xlsx  # openpyxl is loaded only for workbooks
+
+        table = open_xlsx(path, sheet)
+    else:
+        table = _open_csv(path, encoding, count)
     if kind == "xlsx" and suffix in (".csv", ".txt"):
         table.notes.append(f"文件扩展名为 {suffix}，内容实为 Excel 工作簿，已按 Excel 读取")
     if kind == "csv" and suffix in (".xlsx", ".xlsm"):
@@ -97,7 +110,7 @@ def _open_csv(path: Path, encoding: str | None, count: bool) -> Table:
         name = ENCODING_NAMES.get(encoding.lower().replace("_", "-"), encoding)
         try:
             codecs.lookup(name)
-        except LookupError as exc:
+        except (LookupError, ValueError) as exc:  # ValueError: a NUL in the name
             raise TableError(f"不支持的编码：{encoding}") from exc
     else:
         name = detect_encoding(sample)
@@ -116,17 +129,28 @@ def _open_csv(path: Path, encoding: str | None, count: bool) -> Table:
         raise TableError("文件没有内容")
 
     def rows() -> Iterator[tuple[int, list[str]]]:
-        number = 1
+        number, found = 1, False
         try:
             for cells in reader:
                 number += 1
-                if any(cell.strip() for cell in cells):
-                    yield number, [cell.strip() for cell in cells]
+                cleaned = [clean_cell(cell) for cell in cells]
+                if any(cleaned):
+                    found = True
+                    yield number, cleaned
+                elif not found and number > FIRST_DATA_WITHIN:
+                    raise TableError(NO_DATA_AT_TOP)
         except (UnicodeDecodeError, csv.Error) as exc:
             raise TableError(f"第 {number + 1} 行附近无法读取：{_reason(exc, name)}") from exc
 
-    header = [h.strip().lstrip("\ufeff") for h in header]
+    header = [clean_cell(h).lstrip("\ufeff") for h in header]
     return Table("csv", header, rows(), encoding=name, total_rows=total, _close=handle.close)
+
+
+def clean_cell(cell: str) -> str:
+    """A cell trimmed and without NUL characters, which PostgreSQL refuses in text (a NUL in
+    an export is damage, never content), and without the apostrophe our own spreadsheets put
+    before a formula-looking cell (refused rows come back fixed, to be imported again)."""
+    return read_cell(cell.replace("\x00", "").strip())
 
 
 def _count_csv(path: Path, encoding: str, delimiter: str) -> int | None:
@@ -143,72 +167,3 @@ def _reason(exc: Exception, encoding: str) -> str:
     if "NUL" in str(exc):
         return "含有空字符（NUL），文件可能已损坏"
     return f"CSV 格式有误（{exc}）"
-
-
-# ---------------------------------------------------------------- XLSX
-
-
-def _cell_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, date | time):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))  # phone numbers and work-order numbers stored as numbers
-    return str(value).strip()
-
-
-def _open_xlsx(path: Path, sheet: str | None) -> Table:
-    from openpyxl import load_workbook
-
-    handle = path.open("rb")  # a handle, so that openpyxl does not judge by the file name
-    try:
-        # data_only: a formula cell gives the value Excel cached; nothing is ever evaluated.
-        workbook = load_workbook(handle, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        handle.close()
-        raise TableError("Excel 文件已损坏或不完整（无法打开），请重新导出") from exc
-
-    def close() -> None:
-        workbook.close()
-        handle.close()
-
-    try:
-        if sheet is None:
-            worksheet = workbook.worksheets[0]
-        elif sheet in workbook.sheetnames:
-            worksheet = workbook[sheet]
-        elif sheet.isdigit() and 1 <= int(sheet) <= len(workbook.sheetnames):
-            worksheet = workbook.worksheets[int(sheet) - 1]
-        else:
-            raise TableError(f"没有名为 {sheet} 的工作表（有：{'、'.join(workbook.sheetnames)}）")
-        iterator = worksheet.iter_rows(values_only=True)
-        first = next(iterator, None)
-    except TableError:
-        close()
-        raise
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError) as exc:
-        close()
-        raise TableError("Excel 文件已损坏或不完整，请重新导出") from exc
-    if first is None:
-        close()
-        raise TableError("文件没有内容")
-    header = [_cell_text(v) for v in first]
-    while header and not header[-1]:
-        header.pop()
-    total = (worksheet.max_row - 1) if isinstance(worksheet.max_row, int) else None
-
-    def rows() -> Iterator[tuple[int, list[str]]]:
-        number = 1
-        try:
-            for values in iterator:
-                number += 1
-                cells = [_cell_text(v) for v in values[: len(header)]]
-                if any(cells):
-                    yield number, cells + [""] * (len(header) - len(cells))
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError) as exc:
-            raise TableError(f"第 {number + 1} 行附近无法读取：Excel 文件已损坏或不完整") from exc
-
-    return Table("xlsx", header, rows(), total_rows=total, _close=close)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime
+
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
 from hotline.cli import main
-from hotline.models import AuditEvent
-from tests.helpers import auth
+from hotline.models import AuditEvent, NotificationTemplate, OutboxMessage
+from notifications.outbox import flush
+from tests.helpers import VALID, auth
 
 ADMIN = auth("hl_demo_admin")
 URL = "/api/v1/templates"
@@ -48,7 +53,8 @@ def test_preview_and_reset(client, db) -> None:
                             "subject": "工单WM20261121-0007（占道经营）",
                             "body": "请示范市城市管理局于11月23日13:00前签收"}  # fmt: skip
     bad = client.post(f"{URL}/unit.dispatched/preview", headers=ADMIN, json={"body": "{{ x"})
-    assert bad.status_code == 200 and bad.json["ok"] is False
+    assert bad.status_code == 422 and bad.content_type == "application/problem+json"
+    assert "模板语法有误" in bad.json["errors"]["body"][0]
     client.put(f"{URL}/unit.dispatched", headers=ADMIN, json={"body": "新派单：{{ number }}"})
     reset = client.delete(f"{URL}/unit.dispatched", headers=ADMIN)
     assert reset.status_code == 200 and reset.json["customised"] is False
@@ -75,3 +81,51 @@ def test_cli_sets_lists_and_resets(settings, monkeypatch, db) -> None:
     assert "[edited]" in shown and "link (" in shown
     assert runner.invoke(main, ["templates", "reset", "resident.feedback"]).exit_code == 0
     assert "* resident.feedback" not in runner.invoke(main, ["templates", "list"]).output
+
+
+# The cases: each once answered 500 or held the worker while it built the value.
+HOSTILE = [
+    ("{% for i in range(99999999) %}x{% endfor %}", "循环"),
+    ('工单{{ number }}{% include "footer.txt" %}', "引用其他模板"),
+    ('{% import "macros.txt" as m %}工单{{ number }}', "引用其他模板"),
+    ("{{ (number * 10000000)|length }}", "算术运算"),
+]
+
+
+@pytest.mark.parametrize(("body", "expected"), HOSTILE)
+def test_hostile_previews_and_edits_get_422_with_the_reason(client, body, expected) -> None:
+    started = time.perf_counter()
+    preview = client.post(f"{URL}/unit.dispatched/preview", headers=ADMIN, json={"body": body})
+    saved = client.put(f"{URL}/unit.dispatched", headers=ADMIN, json={"body": body})
+    assert time.perf_counter() - started < 2
+    for response in (preview, saved):
+        assert response.status_code == 422, response.get_data(as_text=True)[:300]
+        assert response.content_type == "application/problem+json"
+        assert expected in response.json["errors"]["body"][0]
+    assert client.get(f"{URL}/unit.dispatched", headers=ADMIN).json["customised"] is False
+
+
+def test_a_saved_text_that_breaks_the_rules_fails_cleanly_everywhere(client, db, settings) -> None:
+    from notifications.compose import forget_templates
+
+    body = '工单{{ number }}（{{ category }}）已派给贵单位。{% include "footer.txt" %}'
+    with db.transaction() as session:  # saved before the checks refused it, or by hand
+        session.add(NotificationTemplate(key="unit.dispatched", body=body,
+                                         updated_at=datetime.now(UTC)))  # fmt: skip
+    forget_templates()
+    try:
+        shown = client.get(f"{URL}/unit.dispatched", headers=ADMIN)
+        assert shown.status_code == 200 and shown.json["body"] == body
+        preview = client.post(f"{URL}/unit.dispatched/preview", headers=ADMIN, json={})
+        assert preview.status_code == 422 and "引用其他模板" in preview.json["detail"]
+        ticket = client.post("/api/v1/tickets", json=VALID, headers=auth())
+        assert ticket.status_code == 201 and ticket.json["status"] == "dispatched"
+        flush(settings, db)  # the worker composes the unit's notice
+    finally:
+        forget_templates()
+    with db.transaction() as session:
+        row = session.scalar(select(OutboxMessage)
+                             .where(OutboxMessage.template == "unit.dispatched"))  # fmt: skip
+        assert row.status == "failed"
+        assert row.last_error.startswith("通知模板 unit.dispatched 有误，未发送：")
+        assert "不能使用引用其他模板" in row.last_error

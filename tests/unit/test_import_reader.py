@@ -139,3 +139,21 @@ def test_xlsx_formulas_give_the_value_excel_cached_never_a_new_one(tmp_path: Pat
         for name, content in parts.items():
             target.writestr(name, content)
     assert rows(path)[1] == [(2, ["GD1", "路灯不亮", "3"])]
+
+
+def test_refused_rows_we_wrote_read_back_as_they_were(tmp_path: Path) -> None:
+    """rejected.csv puts an apostrophe before formula-looking cells (hotline/exports.py);
+    the file comes back fixed, in CSV or re-saved as XLSX, and reads as the original."""
+    from hotline.exports import csv_text
+
+    original = [["工单编号", "诉求内容", "来电号码"], ["GD1", "=1+1 不是公式", "-"]]
+    csv_path = tmp_path / "rejected.csv"
+    csv_path.write_text(csv_text(original), encoding="utf-8")
+    assert "'=1+1" in csv_path.read_text(encoding="utf-8")
+    assert rows(csv_path)[1] == [(2, ["GD1", "=1+1 不是公式", "-"])]
+    book = Workbook()
+    for line in ([*original[0]], ["GD1", "'=1+1 不是公式", "'-"]):
+        book.active.append(line)
+    xlsx_path = tmp_path / "rejected.xlsx"
+    book.save(xlsx_path)
+    assert rows(xlsx_path)[1] == [(2, ["GD1", "=1+1 不是公式", "-"])]
