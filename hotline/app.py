@@ -16,12 +16,12 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .api import API_PREFIX, init_api
+from .api.health import bp as health_bp
 from .api.problems import flatten_messages, problem
 from .config import Settings
 from .db import Database
 from .errors import HotlineError
 from .extensions import Hotline
-from .health import bp as health_bp
 from .photos import PhotoStore
 from .request import (
     DEFAULT_BODY_BYTES,
@@ -32,9 +32,8 @@ from .request import (
 )
 from .services.calendar import CalendarCache
 from .services.routing import RouterCache
-from .web import bp as web_bp
-from .web import render_error_page
-from .web.staff import init_login
+from .web import init_web
+from .web.public import render_error_page
 
 log = logging.getLogger(__name__)
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -93,8 +92,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         if (blueprint.url_prefix or "").startswith(API_PREFIX):
             csrf.exempt(blueprint)  # bearer tokens only, never cookies: nothing to forge
     app.extensions["hotline.api"].register_blueprint(health_bp)
-    app.register_blueprint(web_bp)
-    init_login(app)
+    init_web(app)
     _limit_public_form(app, settings)
     if settings.proxy_count:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]

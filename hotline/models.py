@@ -91,6 +91,8 @@ ticket_co_units = Table(
     Base.metadata,
     Column("ticket_id", ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True),
     Column("unit_id", ForeignKey("units.id"), primary_key=True, index=True),
+    # When this co-unit reported its part (协办报告); cleared when the clock restarts.
+    Column("reported_at", UTCDateTime(), nullable=True),
 )
 
 
@@ -146,8 +148,10 @@ class Ticket(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     extensions_used: Mapped[int] = mapped_column(Integer, default=0)
-    # Sweep bookkeeping and pending requests: {"warned": [...], "overdue": [...],
-    # "pending_extension": {...}, "co_units_waived": bool}. Reset when the clock restarts.
+    # A supervisor let the lead unit resolve without (all) its co-units' reports.
+    co_units_waived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The sweep's own bookkeeping, nothing else: {"warned": [...], "overdue": [...]}, the
+    # deadlines it already warned about or marked. Reset when the clock restarts.
     sla: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     supervision_level: Mapped[int] = mapped_column(Integer, default=0)
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
@@ -176,6 +180,12 @@ class Ticket(Base):
     attachments: Mapped[list[Attachment]] = relationship(
         back_populates="ticket", order_by="Attachment.id"
     )
+    # The extension request waiting for a supervisor, if any (at most one, see the index).
+    pending_extension: Mapped[ExtensionRequest | None] = relationship(
+        primaryjoin="and_(ExtensionRequest.ticket_id == Ticket.id, "
+                    "ExtensionRequest.decided_at.is_(None))",
+        viewonly=True, uselist=False,
+    )  # fmt: skip
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012  (SQLAlchemy's own API)
 
@@ -198,6 +208,34 @@ class TicketEvent(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     ticket: Mapped[Ticket] = relationship()
+
+
+class ExtensionRequest(Base):
+    """A lead unit's request for more time (延期) and the supervisor's decision on it.
+
+    ``decided_at`` empty means it waits; ``approved`` empty with ``decided_at`` set means it
+    was withdrawn because the ticket's clock restarted (re-dispatched, reopened)."""
+
+    __tablename__ = "extension_requests"
+    __table_args__ = (
+        # One waiting request per ticket.
+        Index("uq_extension_requests_waiting", "ticket_id", unique=True,
+              postgresql_where=text("decided_at IS NULL"),
+              sqlite_where=text("decided_at IS NULL")),
+    )  # fmt: skip
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"),
+                                           index=True)  # fmt: skip
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    until: Mapped[datetime] = mapped_column(UTCDateTime())
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approved: Mapped[bool | None] = mapped_column(Boolean)
+    decision_note: Mapped[str | None] = mapped_column(Text)
 
 
 class Attachment(Base):

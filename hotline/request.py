@@ -46,10 +46,8 @@ class BodyLimit:
     field_bytes: int = FORM_FIELD_BYTES
 
 
-PHOTO_ENDPOINTS = frozenset({"public.submit", "public.act", "actions.TicketAttachments"})
-ADMIN_FILE_ENDPOINTS = frozenset(
-    {"public.admin_import_calendar", "public.admin_evaluate_ruleset"}
-)
+PHOTO_ENDPOINTS = frozenset({"public.submit", "console.act", "actions.TicketAttachments"})
+ADMIN_FILE_ENDPOINTS = frozenset({"admin.admin_import_calendar", "admin.admin_evaluate_ruleset"})
 
 
 def body_limit(endpoint: str | None, settings: Settings) -> BodyLimit:
@@ -63,7 +61,7 @@ def body_limit(endpoint: str | None, settings: Settings) -> BodyLimit:
         return BodyLimit(settings.import_max_bytes + ENVELOPE, settings.import_max_bytes, 1)
     if endpoint in ADMIN_FILE_ENDPOINTS:
         return BodyLimit(ADMIN_FILE_BYTES + ENVELOPE, ADMIN_FILE_BYTES, 1)
-    if endpoint == "public.admin_edit_ruleset":
+    if endpoint == "admin.admin_edit_ruleset":
         return BodyLimit(RULESET_FORM_BYTES + MB, field_bytes=RULESET_FORM_BYTES)
     return BodyLimit(DEFAULT_BODY_BYTES)
 

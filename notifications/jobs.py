@@ -1,4 +1,5 @@
-"""Delivering outbox rows: ids in, idempotent, never two sends of a completed message.
+"""The notification jobs workers run: delivering outbox rows — ids in, idempotent, never two
+sends of a completed message — and the scheduler's outbox round (``drain_outbox``).
 
 A delivery claims its row with a conditional UPDATE (pending → sending), sends outside any
 transaction, then records the outcome. A worker killed mid-send leaves the row "sending"
@@ -8,13 +9,13 @@ idempotency key (the outbox id), which providers and receivers use to drop the d
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from hotline.background.runtime import runtime, utc_now
 from hotline.config import Settings
 from hotline.db import Database
 from hotline.models import OutboxMessage
@@ -24,17 +25,6 @@ from .compose import compose
 
 BACKOFF = (10, 60, 300, 1800, 7200)  # seconds before attempts 2, 3, …; then it is dead
 LEASE = timedelta(minutes=5)
-
-
-@functools.cache
-def runtime() -> tuple[Settings, Database]:
-    """The worker process's settings and database (built on first use, never at import)."""
-    settings = Settings.from_env()
-    return settings, Database(settings.database_url)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def deliver(outbox_id: int, *, now: Callable[[], datetime] = utc_now,
@@ -85,6 +75,20 @@ def deliver(outbox_id: int, *, now: Callable[[], datetime] = utc_now,
     with database.transaction() as session:
         _finish(session, session.get(OutboxMessage, outbox_id), "sent", None, now())
     return "sent"
+
+
+def drain_outbox() -> int:
+    """The scheduler's outbox round (an RQ job on "periodic"): hand due rows on — retries
+    whose backoff ended, leases that ran out."""
+    from hotline.background.periodic import REDIS_AWAY
+
+    from .outbox import flush  # imports this module: hence here, not at the top
+
+    settings, database = runtime()
+    try:
+        return len(flush(settings, database))
+    except REDIS_AWAY:
+        return 0
 
 
 def quiet_until(moment: datetime, settings: Settings) -> datetime | None:

@@ -13,11 +13,11 @@ from ..action_schemas import SCHEMAS
 from ..domain.states import Role
 from ..domain.workflow import Action
 from ..extensions import hotline
-from ..presenters import ticket_for_staff
 from ..schemas import AttachmentSchema, TicketSchema
 from ..services.lifecycle import Who, perform
 from ..services.queries import get_ticket_for, lock_ticket, visible_unit_ids
 from .auth import authenticated, db_session, principal
+from .presenters import ticket_for_staff
 
 blp = Blueprint(
     "actions", __name__, url_prefix="/api/v1/tickets",

@@ -22,11 +22,11 @@ from ..importers.mapping import FIELDS, Binding, Mapping
 from ..importers.records import CallRecord, RowReader
 from ..links import absolute, tracking_path
 from ..models import Ticket
-from ..presenters import ticket_for_staff
 from ..schemas import StrictSchema, TicketSchema
 from ..services.actors import Actor
 from ..services.imports import DEFAULT_SOURCE, ImportContext, apply_records
 from .auth import authenticated, db_session, principal
+from .presenters import ticket_for_staff
 
 blp = Blueprint("calls", __name__, url_prefix="/api/v1/intake",
                 description="12345 工单推送（逐单）")  # fmt: skip

@@ -16,7 +16,6 @@ from ..domain.states import Channel, Role
 from ..errors import ValidationFailed
 from ..extensions import hotline
 from ..links import absolute, tracking_path
-from ..presenters import ticket_for_staff
 from ..schemas import (
     ApiTicketSubmissionSchema,
     TicketPageSchema,
@@ -26,6 +25,7 @@ from ..schemas import (
 from ..services.intake import claim_idempotency_key, submit_ticket
 from ..services.queries import get_ticket_for, list_tickets, visible_unit_ids
 from .auth import authenticated, db_session, principal
+from .presenters import ticket_for_staff
 
 blp = Blueprint(
     "tickets",

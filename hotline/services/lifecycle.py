@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ..domain.sla import MAX_EXTENSION, MAX_EXTENSIONS, RETURN_WINDOW, Clock, deadlines, policy_for
 from ..domain.states import Role, Status
 from ..domain.workflow import CO, EVENT_KIND, LEAD, Action, Party, Refused, check
 from ..errors import Conflict, Forbidden, ValidationFailed
-from ..models import Attachment, Ticket, TicketEvent
+from ..models import Attachment, ExtensionRequest, Ticket, TicketEvent, ticket_co_units
 from .actors import Actor
 from .events import new_event, next_sequence
 from .outbox import notifications_for
@@ -60,7 +60,7 @@ def clock_values(time_limit: str | None, priority: str, now: datetime,
     return {"dispatched_at": now, "accept_by": due.accept_by, "feedback_by": due.feedback_by,
             "resolve_by": due.resolve_by, "return_by": clock.add(now, RETURN_WINDOW),
             "accepted_at": None, "first_feedback_at": None, "resolved_at": None,
-            "extensions_used": 0, "sla": {}}  # fmt: skip
+            "extensions_used": 0, "co_units_waived_at": None, "sla": {}}  # fmt: skip
 
 
 def start_clock(ticket: Ticket, now: datetime, clock: Clock) -> None:
@@ -68,6 +68,26 @@ def start_clock(ticket: Ticket, now: datetime, clock: Clock) -> None:
     time_limit = ticket.category.time_limit if ticket.category else None
     for name, value in clock_values(time_limit, ticket.priority, now, clock).items():
         setattr(ticket, name, value)
+
+
+def restart_clock(session: Session, ticket: Ticket, now: datetime, clock: Clock) -> None:
+    """The ticket starts over with a unit (re-dispatched, sent back): fresh deadlines, and
+    what was said for the last round no longer counts — co-units report again, a waiting
+    extension request is withdrawn."""
+    start_clock(ticket, now, clock)
+    _start_over(session, ticket, now)
+
+
+def _start_over(session: Session, ticket: Ticket, now: datetime) -> None:
+    ticket.co_units_waived_at = None
+    session.execute(update(ticket_co_units).where(ticket_co_units.c.ticket_id == ticket.id)
+                    .values(reported_at=None))  # fmt: skip
+    session.execute(
+        update(ExtensionRequest)
+        .where(ExtensionRequest.ticket_id == ticket.id, ExtensionRequest.decided_at.is_(None))
+        .values(decided_at=now, decision_note="工单已重新派单或重办，申请作废")
+    )
+    session.expire(ticket, ["pending_extension"])
 
 
 def perform(
@@ -120,7 +140,7 @@ def _dispatch(session, ticket, payload, who, now, clock) -> Outcome:  # type: ig
         session, ticket, lead_unit=payload["lead_unit"], co_units=payload.get("co_units") or [],
         category=payload.get("category"), actor=who.actor, now=now,
     )  # fmt: skip
-    start_clock(ticket, now, clock)
+    restart_clock(session, ticket, now, clock)
     return Outcome(body, {**data, "note": payload.get("note")})
 
 
@@ -158,7 +178,7 @@ def _arbitrate(session, ticket, payload, who, now, clock) -> Outcome:  # type: i
         assign_units(session, ticket, lead_unit=unit, co_units=[], category=None,
                      actor=who.actor, now=now)  # fmt: skip
         ticket.status = Status.DISPATCHED.value
-        start_clock(ticket, now, clock)
+        restart_clock(session, ticket, now, clock)
     return Outcome(payload.get("reason"), {"decision": decision})
 
 
@@ -177,55 +197,76 @@ def _request_extension(session, ticket, payload, who, now, clock) -> Outcome:  #
     until: datetime = _required(payload, "until", "请填写申请延至的时间")
     if ticket.extensions_used >= MAX_EXTENSIONS:
         raise Conflict(f"最多延期 {MAX_EXTENSIONS} 次")
-    if ticket.sla.get("pending_extension"):
+    if ticket.pending_extension is not None:
         raise Conflict("已有待审批的延期申请")
     latest = clock.add(ticket.resolve_by or now, MAX_EXTENSION)
     if ticket.resolve_by and until <= ticket.resolve_by:
         raise ValidationFailed({"until": ["延期后的时间应晚于当前办结时限"]})
     if until > latest:
         raise ValidationFailed({"until": ["每次延期不超过 3 个工作日"]})
-    ticket.sla = {**ticket.sla, "pending_extension": {"until": until.isoformat(), "reason": reason}}
+    session.add(ExtensionRequest(ticket_id=ticket.id, unit_id=ticket.lead_unit_id, reason=reason,
+                                 until=until, requested_at=now,
+                                 requested_by_id=who.actor.user_id))  # fmt: skip
+    session.flush()
+    session.expire(ticket, ["pending_extension"])
     return Outcome(reason, {"until": until.isoformat()})
 
 
 def _decide_extension(session, ticket, payload, who, now, clock) -> Outcome:  # type: ignore[no-untyped-def]
-    pending = ticket.sla.get("pending_extension")
-    if not pending:
+    pending = ticket.pending_extension
+    if pending is None:
         raise Conflict("没有待审批的延期申请")
     approve = bool(payload.get("approve"))
-    sla = {k: v for k, v in ticket.sla.items() if k != "pending_extension"}
+    pending.decided_at, pending.decided_by_id = now, who.actor.user_id
+    pending.approved, pending.decision_note = approve, payload.get("reason")
     if approve:
-        ticket.resolve_by = datetime.fromisoformat(pending["until"])
+        ticket.resolve_by = pending.until
         ticket.extensions_used += 1
+        sla = dict(ticket.sla or {})  # the new deadline gets its own warning and mark
         sla["warned"] = [k for k in sla.get("warned", []) if k != "resolve"]
         sla["overdue"] = [k for k in sla.get("overdue", []) if k != "resolve"]
-    ticket.sla = sla
+        ticket.sla = sla
+    session.flush()
+    session.expire(ticket, ["pending_extension"])
     verdict = "批准" if approve else "不批准"
-    return Outcome(payload.get("reason") or f"{verdict}延期", {"approve": approve, **pending})
+    data = {"approve": approve, "until": pending.until.isoformat(), "reason": pending.reason}
+    return Outcome(payload.get("reason") or f"{verdict}延期", data)
 
 
 def _report_part(session, ticket, payload, who, now, clock) -> Outcome:  # type: ignore[no-untyped-def]
     body = _required(payload, "body", "请填写协办情况")
-    mine = [u.code for u in ticket.co_units if u.id in who.unit_ids]
-    reported = set(ticket.sla.get("co_reported", [])) | set(mine)
-    ticket.sla = {**ticket.sla, "co_reported": sorted(reported)}
-    return Outcome(body, {"units": mine})
+    mine = [u for u in ticket.co_units if u.id in who.unit_ids]
+    session.execute(
+        update(ticket_co_units)
+        .where(ticket_co_units.c.ticket_id == ticket.id,
+               ticket_co_units.c.unit_id.in_([u.id for u in mine]),
+               ticket_co_units.c.reported_at.is_(None))
+        .values(reported_at=now)
+    )  # fmt: skip
+    return Outcome(body, {"units": [u.code for u in mine]})
 
 
 def _waive(session, ticket, payload, who, now, clock) -> Outcome:  # type: ignore[no-untyped-def]
-    ticket.sla = {**ticket.sla, "co_units_waived": True}
+    ticket.co_units_waived_at = now
     return Outcome(payload.get("reason") or "免除协办单位报告", {})
 
 
 def _resolve(session, ticket, payload, who, now, clock) -> Outcome:  # type: ignore[no-untyped-def]
     reply = _required(payload, "reply", "请填写办理结果（将告知市民）")
-    waiting = {u.code for u in ticket.co_units} - set(ticket.sla.get("co_reported", []))
-    if waiting and not ticket.sla.get("co_units_waived"):
+    if co_units_waiting(session, ticket) and ticket.co_units_waived_at is None:
         raise Conflict("协办单位尚未全部报告办理情况，或请督办人员免除")
     evidence = _evidence(ticket, payload.get("evidence") or [])
     ticket.resolved_at = now
     ticket.first_feedback_at = ticket.first_feedback_at or now
     return Outcome(reply, {"evidence": [a.id for a in evidence]}, attachments=evidence)
+
+
+def co_units_waiting(session: Session, ticket: Ticket) -> list[int]:
+    """Ids of the co-units that have not reported their part in this round."""
+    return list(session.scalars(
+        select(ticket_co_units.c.unit_id)
+        .where(ticket_co_units.c.ticket_id == ticket.id, ticket_co_units.c.reported_at.is_(None))
+    ))  # fmt: skip
 
 
 def _evidence(ticket: Ticket, ids: list[int]) -> tuple[Attachment, ...]:
@@ -269,7 +310,7 @@ def _confirm(session, ticket, payload, who, now, clock) -> Outcome:  # type: ign
         ticket.closed_at = now
         body = f"市民确认已解决，评价：{SATISFACTION[satisfaction]}。工单办结。"
     else:
-        _restart_for_redo(ticket, now, clock)
+        _restart_for_redo(session, ticket, now, clock)
         body = "市民反映问题未解决或不满意，已退回承办单位重新办理。"
     comment = payload.get("comment")
     data = {"resolved": bool(resolved), "satisfaction": satisfaction, "comment": comment,
@@ -277,18 +318,19 @@ def _confirm(session, ticket, payload, who, now, clock) -> Outcome:  # type: ign
     return Outcome(body, data)
 
 
-def _restart_for_redo(ticket: Ticket, now: datetime, clock: Clock) -> None:
+def _restart_for_redo(session: Session, ticket: Ticket, now: datetime, clock: Clock) -> None:
     ticket.status = Status.REOPENED.value
     ticket.supervision_level = min(ticket.supervision_level + 1, 3)
     time_limit = ticket.category.time_limit if ticket.category else None
     ticket.resolve_by = clock.add(now, policy_for(time_limit, ticket.priority).resolve)
     ticket.resolved_at = ticket.closed_at = None
     ticket.sla = {}
+    _start_over(session, ticket, now)
 
 
 def _reopen(session, ticket, payload, who, now, clock) -> Outcome:  # type: ignore[no-untyped-def]
     reason = _required(payload, "reason", "请说明重办理由")
-    _restart_for_redo(ticket, now, clock)
+    _restart_for_redo(session, ticket, now, clock)
     ticket.resolved_confirmed = ticket.satisfaction = None
     return Outcome(reason, {"level": ticket.supervision_level})
 

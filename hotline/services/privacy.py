@@ -5,10 +5,11 @@ Erased: the reporter's name and phone; the photos the resident sent (rows and fi
 phone as the recipient of outbox rows (messages not yet delivered are skipped); the name,
 the phone and any other mainland mobile number inside the ticket's texts — title,
 description, event bodies and their notes/comments/reasons, outbox payloads, the copies kept
-as routing corrections. Kept: category, units, address and place, every time and milestone,
-statuses, supervision levels, ratings and the routing decision — so every metric reads the
-same afterwards. Staff's evidence photos stay (they document the fix). The ticket is marked
-(``personal_data_erased_at``) and gets an internal event; a second run changes nothing.
+as routing corrections, extension requests' reasons. Kept: category, units, address and
+place, every time and milestone, statuses, supervision levels, ratings and the routing
+decision — so every metric reads the same afterwards. Staff's evidence photos stay (they
+document the fix). The ticket is marked (``personal_data_erased_at``) and gets an internal
+event; a second run changes nothing.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from ..errors import ValidationFailed
 from ..models import (
     Attachment,
     AuditEvent,
+    ExtensionRequest,
     OutboxMessage,
     RoutingCorrection,
     Ticket,
@@ -99,6 +101,10 @@ def erase_ticket(session: Session, ticket: Ticket, *, reason: str, actor: Actor,
     corrections = select(RoutingCorrection).where(RoutingCorrection.ticket_id == ticket.id)
     for correction in session.scalars(corrections):
         correction.text = scrub(correction.text) or ""
+    requests = select(ExtensionRequest).where(ExtensionRequest.ticket_id == ticket.id)
+    for request in session.scalars(requests):  # a unit may quote the resident in its reason
+        request.reason = scrub(request.reason) or ""
+        request.decision_note = scrub(request.decision_note)
     sent = list(session.scalars(
         select(Attachment).join(TicketEvent, Attachment.event_id == TicketEvent.id)
         .where(Attachment.ticket_id == ticket.id, TicketEvent.kind == "submitted")

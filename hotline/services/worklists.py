@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 from ..domain.privacy import may_see_phone
 from ..domain.states import Role, Status
 from ..domain.text import normalize_phone
-from ..models import Ticket, TicketEvent, ticket_co_units
+from ..models import ExtensionRequest, Ticket, TicketEvent, ticket_co_units
 
 PER_PAGE = 50
 OPEN = (Status.DISPATCHED, Status.ACCEPTED, Status.IN_PROGRESS, Status.REOPENED)
@@ -90,11 +90,14 @@ def returned(session: Session, *, page: int = 1) -> Page:
 
 def extension_requests(session: Session) -> list[Ticket]:
     """Open tickets with an extension request waiting (few at any time)."""
-    waiting = Ticket.sla["pending_extension"].as_string().is_not(None)
     return list(session.scalars(
-        select(Ticket).where(Ticket.status.in_([s.value for s in OPEN]), waiting)
-        .order_by(Ticket.updated_at).limit(200)
-        .options(selectinload(Ticket.lead_unit), selectinload(Ticket.category))
+        select(Ticket)
+        .join(ExtensionRequest, (ExtensionRequest.ticket_id == Ticket.id)
+              & ExtensionRequest.decided_at.is_(None))
+        .where(Ticket.status.in_([s.value for s in OPEN]))
+        .order_by(ExtensionRequest.requested_at).limit(200)
+        .options(selectinload(Ticket.lead_unit), selectinload(Ticket.category),
+                 selectinload(Ticket.pending_extension))
     ))  # fmt: skip
 
 

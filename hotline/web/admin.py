@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
-from flask_login import current_user
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -20,7 +19,6 @@ from ..models import CalendarDay, Category, RulesetRecord, Unit, User
 from ..services import admin as service
 from ..services import privacy
 from ..services import templates as template_service
-from ..services.actors import Actor
 from ..services.outbox import retry_failed, summary
 from ..services.routing import (
     activate,
@@ -31,14 +29,11 @@ from ..services.routing import (
     ruleset_problem,
     update_draft,
 )
-from . import bp
-from .console import staff_only
+from .staff import current_actor, staff_only
+
+bp = Blueprint("admin", __name__)
 
 ROLE_NAMES = {"operator": "话务员", "unit": "承办单位", "supervisor": "督办", "admin": "管理员"}
-
-
-def _actor() -> Actor:
-    return Actor(current_user.id, current_user.display_name)
 
 
 def _page(template: str, **context: Any) -> str:
@@ -75,13 +70,13 @@ def admin_create_user() -> Any:
                     session, username=form.get("username", "").strip(),
                     display_name=form.get("display_name", ""), role=form.get("role", ""),
                     unit_code=form.get("unit") or None, password=form.get("password", ""),
-                    actor=_actor(), now=app.now(),
+                    actor=current_actor(), now=app.now(),
                 )  # fmt: skip
                 name = user.username
         except HotlineError as exc:
             return _users_page(session, errors=exc.errors, message=exc.detail), exc.status
     flash(f"已创建账号 {name}", "success")
-    return redirect(url_for("public.admin_users"), code=303)
+    return redirect(url_for("admin.admin_users"), code=303)
 
 
 @bp.post("/console/admin/users/<int:user_id>/active")
@@ -92,13 +87,13 @@ def admin_user_active(user_id: int) -> Any:
     with app.db.transaction() as session:
         try:
             with session.begin_nested():
-                user = service.set_user_active(session, user_id, active, actor=_actor(),
+                user = service.set_user_active(session, user_id, active, actor=current_actor(),
                                                now=app.now())  # fmt: skip
                 name = user.username
         except HotlineError as exc:
             return _users_page(session, message=exc.detail), exc.status
     flash(f"已{'启用' if active else '停用'}账号 {name}", "success")
-    return redirect(url_for("public.admin_users"), code=303)
+    return redirect(url_for("admin.admin_users"), code=303)
 
 
 @bp.post("/console/admin/users/password")
@@ -111,12 +106,12 @@ def admin_reset_password() -> Any:
         try:
             with session.begin_nested():
                 user = service.reset_password(session, user_id, form.get("new_password", ""),
-                                              actor=_actor(), now=app.now())  # fmt: skip
+                                              actor=current_actor(), now=app.now())  # fmt: skip
                 name = user.username
         except HotlineError as exc:
             return _users_page(session, errors=exc.errors, message=exc.detail), exc.status
     flash(f"已重置 {name} 的密码，其所有登录已退出", "success")
-    return redirect(url_for("public.admin_users"), code=303)
+    return redirect(url_for("admin.admin_users"), code=303)
 
 
 # ---------------------------------------------------------------- residents' personal data
@@ -147,12 +142,12 @@ def admin_erase_resident() -> Any:
         return _privacy_page(phone=raw, errors=exc.errors, message=exc.detail), exc.status
     with app.db.transaction() as session:
         if request.form.get("step") != "erase":
-            found = privacy.check_resident(session, phone, actor=_actor(), now=app.now())
+            found = privacy.check_resident(session, phone, actor=current_actor(), now=app.now())
             return _privacy_page(phone=phone, found=found)
-        numbers = privacy.erase_resident(session, phone, actor=_actor(), now=app.now(),
+        numbers = privacy.erase_resident(session, phone, actor=current_actor(), now=app.now(),
                                          photos=app.photos)  # fmt: skip
     flash(f"已删除 {len(numbers)} 件工单中该市民的姓名、电话和照片（已记入审计日志）", "success")
-    return redirect(url_for("public.admin_privacy"), code=303)
+    return redirect(url_for("admin.admin_privacy"), code=303)
 
 
 # ---------------------------------------------------------------- units
@@ -173,14 +168,14 @@ def admin_update_unit(code: str) -> Any:
     with app.db.transaction() as session:
         try:
             with session.begin_nested():
-                service.update_unit(session, code, dict(request.form), actor=_actor(),
+                service.update_unit(session, code, dict(request.form), actor=current_actor(),
                                     now=app.now())  # fmt: skip
         except HotlineError as exc:
             units = list(session.scalars(select(Unit).order_by(Unit.kind, Unit.code)))
             return _page("units.html", units=units, errors=exc.errors or {},
                          failed=code, message=exc.detail), exc.status  # fmt: skip
     flash("单位信息已保存", "success")
-    return redirect(url_for("public.admin_units") + f"#unit-{code}", code=303)
+    return redirect(url_for("admin.admin_units") + f"#unit-{code}", code=303)
 
 
 # ---------------------------------------------------------------- categories
@@ -219,13 +214,13 @@ def admin_update_category(code: str) -> Any:
     with app.db.transaction() as session:
         try:
             with session.begin_nested():
-                service.update_category(session, code, dict(request.form), actor=_actor(),
+                service.update_category(session, code, dict(request.form), actor=current_actor(),
                                         now=app.now())  # fmt: skip
         except HotlineError as exc:
             return _categories_page(session, errors=exc.errors, failed=code,
                                     message=exc.detail), exc.status  # fmt: skip
     flash("类别已保存（新派单起按新的时限计算）", "success")
-    return redirect(url_for("public.admin_categories") + f"#c-{code}", code=303)
+    return redirect(url_for("admin.admin_categories") + f"#c-{code}", code=303)
 
 
 # ---------------------------------------------------------------- notification templates
@@ -248,20 +243,21 @@ def admin_save_template(key: str) -> Any:
         try:
             with session.begin_nested():
                 if form.get("reset") == "1":
-                    template_service.reset_template(session, key, actor=_actor(), now=app.now())
+                    template_service.reset_template(session, key, actor=current_actor(),
+                                                    now=app.now())  # fmt: skip
                 else:
                     template_service.save_template(
                         session, key, body=form.get("body", ""),
                         subject=form.get("subject") or None,
                         sms_template_id=form.get("sms_template_id") or None,
-                        actor=_actor(), now=app.now(),
+                        actor=current_actor(), now=app.now(),
                     )  # fmt: skip
         except HotlineError as exc:
             items = [t.as_dict() for t in template_service.list_templates(session)]
             return _page("templates.html", items=items, errors=exc.errors or {},
                          failed=key, message=exc.detail, form=form), exc.status  # fmt: skip
     flash("模板已恢复为默认文本" if form.get("reset") == "1" else "模板已保存", "success")
-    return redirect(url_for("public.admin_templates") + f"#t-{key}", code=303)
+    return redirect(url_for("admin.admin_templates") + f"#t-{key}", code=303)
 
 
 # ---------------------------------------------------------------- failed deliveries
@@ -282,7 +278,7 @@ def admin_outbox_retry() -> Any:
     with app.db.transaction() as session:
         count = retry_failed(session, now=app.now(), ids=ids or None)
     flash(f"{count} 条通知将重新发送", "success")
-    return redirect(url_for("public.admin_outbox"), code=303)
+    return redirect(url_for("admin.admin_outbox"), code=303)
 
 
 # ---------------------------------------------------------------- routing and calendar
@@ -311,14 +307,14 @@ def admin_activate_ruleset(ruleset_id: int) -> Any:
         try:
             with session.begin_nested():
                 record = get_ruleset(session, ruleset_id)
-                activate(session, record, now=app.now(), actor=_actor())
+                activate(session, record, now=app.now(), actor=current_actor())
                 label = f"{record.name} v{record.version}"
         except HotlineError as exc:
             flash(f"未启用：{exc.detail}", "error")
-            return redirect(url_for("public.admin_routing"), code=303)
+            return redirect(url_for("admin.admin_routing"), code=303)
     app.routers.forget_active()
     flash(f"已启用规则集 {label}", "success")
-    return redirect(url_for("public.admin_routing"), code=303)
+    return redirect(url_for("admin.admin_routing"), code=303)
 
 
 def _calendar_page(session: Session, *, message: str | None = None) -> str:
@@ -363,7 +359,7 @@ def admin_import_calendar() -> Any:
             return _calendar_page(session, message=exc.detail), exc.status
     app.calendars.forget()
     flash(f"已导入 {count} 天；新的时限按调整后的日历计算", "success")
-    return redirect(url_for("public.admin_calendar"), code=303)
+    return redirect(url_for("admin.admin_calendar"), code=303)
 
 
 def _ruleset_page(session: Session, ruleset_id: int, *, text: str | None = None,
@@ -399,7 +395,7 @@ def admin_edit_ruleset(ruleset_id: int) -> Any:
     with app.db.transaction() as session:
         record = get_ruleset(session, ruleset_id)
         if request.form.get("copy") == "1":
-            draft = copy_as_draft(session, record, now=app.now(), actor=_actor())
+            draft = copy_as_draft(session, record, now=app.now(), actor=current_actor())
             target = draft.id
         else:
             text = request.form.get("yaml", "")
@@ -416,7 +412,7 @@ def admin_edit_ruleset(ruleset_id: int) -> Any:
                                      message=exc.detail), exc.status  # fmt: skip
             target = ruleset_id
     flash("已复制为新草稿" if request.form.get("copy") == "1" else "草稿已保存", "success")
-    return redirect(url_for("public.admin_ruleset", ruleset_id=target), code=303)
+    return redirect(url_for("admin.admin_ruleset", ruleset_id=target), code=303)
 
 
 @bp.post("/console/admin/routing/<int:ruleset_id>/evaluate")

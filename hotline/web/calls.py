@@ -18,13 +18,12 @@ from ..errors import HotlineError
 from ..extensions import hotline
 from ..models import Category
 from ..schemas import TicketSubmissionSchema
-from ..services.actors import Actor
 from ..services.intake import submit_ticket
 from ..services.lifecycle import Who, perform
 from ..services.lookups import earlier_by_phone, likely_duplicates
 from ..services.queries import lock_ticket
-from . import bp
-from .console import staff_only
+from .console import bp  # the call intake pages are console pages
+from .staff import current_actor, staff_only
 
 FIELDS = ("category", "description", "address", "reporter_name", "reporter_phone")
 
@@ -84,7 +83,7 @@ def call_submit() -> Any:
         return _render(values, errors, status=422, message="请根据提示修改后重新登记。")
     into = step.removeprefix("merge:") if step.startswith("merge:") else None
     app = hotline()
-    actor = Actor(current_user.id, current_user.display_name)
+    actor = current_actor()
     try:
         with app.db.transaction() as session:
             clock = app.calendars.clock(session)
@@ -103,6 +102,6 @@ def call_submit() -> Any:
         return _render(values, exc.errors or {}, status=exc.status, message=exc.detail)
     if into:
         flash(f"已登记工单 {number}，并与工单 {into} 合并办理", "success")
-        return redirect(url_for("public.ticket_page", number=into))
+        return redirect(url_for("console.ticket_page", number=into))
     flash(f"已登记工单 {number}", "success")
-    return redirect(url_for("public.ticket_page", number=number))
+    return redirect(url_for("console.ticket_page", number=number))

@@ -1,17 +1,15 @@
-"""The staff consoles: worklists, the manual-dispatch queue, supervision boards, search and
-the ticket page with its actions — over the same services and checks as the API."""
+"""The staff consoles: worklists, the manual-dispatch queue, supervision boards, search,
+the ticket page with its actions, the dashboard and the password page — over the same
+services and checks as the API. The call intake pages (calls.py) join this blueprint."""
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user
-from markupsafe import Markup, escape
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_user
 from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,14 +24,15 @@ from ..exports import csv_text
 from ..extensions import hotline
 from ..models import Attachment, Category, Ticket, TicketEvent, Unit
 from ..services import dashboard, worklists
-from ..services.actors import Actor
 from ..services.attachments import add_photos
+from ..services.auth import open_session
 from ..services.lifecycle import Who, perform, relation
-from ..services.queries import get_ticket_for, lock_ticket, visible_unit_ids
-from . import bp, private_file
+from ..services.login import change_password
+from ..services.queries import get_ticket_for, lock_ticket
+from .files import private_file
+from .staff import CITY_WIDE, current_scope, current_who, staff_only, staff_user
 
-STAFF = (Role.OPERATOR, Role.UNIT, Role.SUPERVISOR, Role.ADMIN)
-CITY_WIDE = (Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN)
+bp = Blueprint("console", __name__)
 
 ACTION_LABELS = {
     Action.DISPATCH: "派单 / 改派", Action.ACCEPT: "签收", Action.RETURN: "退单",
@@ -81,34 +80,6 @@ FORMS: dict[Action, list[tuple[str, str, str, bool, tuple[tuple[str, str], ...]]
     Action.REJECT: [("reason", "不予受理的理由", "textarea", True, ())],
     Action.MERGE: [("into", "并入的工单编号", "text", True, ())],
 }  # fmt: skip
-
-
-def staff_only(*roles: Role) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Signed-in staff of these roles (all staff when none given); others get 403."""
-    allowed = roles or STAFF
-
-    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(view)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if not current_user.is_authenticated:
-                return redirect(url_for("public.login", next=request.full_path.rstrip("?")))
-            if current_user.role not in allowed:
-                abort(403)
-            return view(*args, **kwargs)
-
-        return wrapper
-
-    return decorate
-
-
-def _scope(session: Session) -> set[int] | None:
-    return visible_unit_ids(session, current_user.role, current_user.unit_id)
-
-
-def _who(scope: set[int] | None) -> Who:
-    """The signed-in user as the workflow sees them; ``scope`` is what :func:`_scope` gave."""
-    unit_ids = frozenset(scope or ()) if current_user.role is Role.UNIT else frozenset()
-    return Who(Actor(current_user.id, current_user.display_name), current_user.role, unit_ids)
 
 
 def _day_arg(name: str, default: date | None, errors: dict[str, str]) -> date | None:
@@ -169,41 +140,6 @@ def _rows(page: worklists.Page, now: datetime, *, routing: bool,
             for t in page.tickets]  # fmt: skip
 
 
-EVENT_LABELS = {
-    "submitted": "受理", "routed": "自动分派", "dispatched": "派单", "accepted": "签收",
-    "returned": "退单", "arbitrated": "退单裁决", "feedback": "反馈进展", "note": "备注",
-    "extension_requested": "申请延期", "extension_decided": "延期审批",
-    "part_reported": "协办报告", "co_units_waived": "免除协办报告", "resolved": "办结",
-    "supervised": "督办", "rechecked": "回头看", "confirmed": "回访", "reopened": "重办",
-    "rejected": "不予受理", "merged": "合并", "closed_unrated": "超时未评价办结",
-    "sla_warning": "时限预警", "overdue": "超期", "escalated": "升级督办", "updated": "热线更新",
-    "personal_data_erased": "删除个人信息", "other": "其他事件",
-}  # fmt: skip
-
-
-@bp.app_template_filter("event_label")
-def event_label(kind: str) -> str:
-    return EVENT_LABELS.get(kind, kind)
-
-
-@bp.app_template_filter("merge_page")
-def merge_page(query: dict[str, str], page: int) -> str:
-    """The current query string with another page number."""
-    from urllib.parse import urlencode
-
-    return urlencode({**query, "page": page})
-
-
-@bp.app_template_filter("highlight")
-def highlight(text: str | None, terms: list[str]) -> Markup:
-    """The text, escaped, with the terms routing matched marked."""
-    safe = str(escape(text or ""))
-    for term in sorted({t for t in terms if t}, key=len, reverse=True):
-        escaped = str(escape(term))
-        safe = safe.replace(escaped, f"<mark>{escaped}</mark>")
-    return Markup(safe)  # noqa: S704 - built from escaped parts only
-
-
 def _matched_terms(ticket: Ticket) -> list[str]:
     candidates = (ticket.routing or {}).get("candidates") or []
     if not candidates:
@@ -217,8 +153,9 @@ def _matched_terms(ticket: Ticket) -> list[str]:
 @bp.get("/console")
 @staff_only()
 def console_home() -> Any:
-    home = {Role.OPERATOR: "public.queue", Role.UNIT: "public.worklist",
-            Role.SUPERVISOR: "public.supervision", Role.ADMIN: "public.dashboard_page"}  # fmt: skip
+    home = {Role.OPERATOR: "console.queue", Role.UNIT: "console.worklist",
+            Role.SUPERVISOR: "console.supervision",
+            Role.ADMIN: "console.dashboard_page"}  # fmt: skip
     return redirect(url_for(home[current_user.role]))
 
 
@@ -236,7 +173,7 @@ def queue() -> str:
 @staff_only(Role.UNIT)
 def worklist() -> str:
     with hotline().db.transaction() as session:
-        mine = _scope(session) or set()
+        mine = current_scope(session) or set()
         page = worklists.unit_worklist(session, mine, page=_page_number())
         intro = "按办结时限排序：红色已超期，黄色时限将至；协办的工单请报告协办情况。"
         return _render_list("我的待办", page, intro=intro, mine=mine)
@@ -277,7 +214,7 @@ def search() -> str:
     days = {name: _day_arg(name, None, errors) for name in ("from", "to")}
     with app.db.transaction() as session:
         page = worklists.search(
-            session, unit_ids=_scope(session), viewer_role=current_user.role,
+            session, unit_ids=current_scope(session), viewer_role=current_user.role,
             timezone=app.settings.timezone,
             text=args.get("q", "")[:100], statuses=statuses, day_from=days["from"],
             day_to=days["to"], page=_page_number(),
@@ -305,7 +242,7 @@ def _ticket_page(session: Session, number: str, scope: set[int] | None, *,
                  errors: dict[str, Any] | None = None, failed: str | None = None,
                  message: str | None = None, status: int = 200) -> tuple[str, int]:  # fmt: skip
     ticket = get_ticket_for(session, number, scope)
-    who = _who(scope)
+    who = current_who(scope)
     events = list(session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
                                   .order_by(TicketEvent.sequence)))  # fmt: skip
     photos = list(session.scalars(select(Attachment).where(Attachment.ticket_id == ticket.id)))
@@ -333,7 +270,7 @@ def _ticket_page(session: Session, number: str, scope: set[int] | None, *,
 @staff_only()
 def ticket_page(number: str) -> Any:
     with hotline().db.transaction() as session:
-        return _ticket_page(session, number, _scope(session))
+        return _ticket_page(session, number, current_scope(session))
 
 
 @bp.get("/console/tickets/<number>/photos/<int:attachment_id>")
@@ -341,7 +278,7 @@ def ticket_page(number: str) -> Any:
 def staff_photo(number: str, attachment_id: int) -> Any:
     app = hotline()
     with app.db.transaction() as session:
-        ticket = get_ticket_for(session, number, _scope(session))
+        ticket = get_ticket_for(session, number, current_scope(session))
         photo = session.get(Attachment, attachment_id)
         if photo is None or photo.ticket_id != ticket.id:
             abort(404)
@@ -379,7 +316,7 @@ def act(number: str, action_name: str) -> Any:
     schema, _ = SCHEMAS[action]
     stored: list[str] = []
     with app.db.transaction() as session:
-        scope = _scope(session)
+        scope = current_scope(session)
         get_ticket_for(session, number, scope)  # others' tickets stay invisible
         try:
             data = schema().load(_form_data(action))
@@ -404,7 +341,7 @@ def act(number: str, action_name: str) -> Any:
                         stored=stored,
                     )
                     data["evidence"] = [row.id for row in evidence]
-                perform(session, ticket, action, data, who=_who(scope), now=app.now(),
+                perform(session, ticket, action, data, who=current_who(scope), now=app.now(),
                         clock=app.calendars.clock(session))  # fmt: skip
         except HotlineError as exc:
             app.photos.delete(stored)  # nothing half-saved
@@ -412,7 +349,7 @@ def act(number: str, action_name: str) -> Any:
                                 failed=action.value, message=exc.detail,
                                 status=exc.status)  # fmt: skip
     flash(f"{ACTION_LABELS[action]}：已完成", "success")
-    return redirect(url_for("public.ticket_page", number=number))
+    return redirect(url_for("console.ticket_page", number=number))
 
 
 # ---------------------------------------------------------------- dashboard
@@ -484,3 +421,31 @@ def dashboard_csv() -> Any:
 
     return Response(body, mimetype="text/csv", headers={
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})  # fmt: skip
+
+
+# ---------------------------------------------------------------- own account
+
+
+@bp.route("/console/password", methods=["GET", "POST"])
+@staff_only()
+def password() -> Any:
+    """修改密码: the current password, then the new one twice. Other sessions end."""
+    if request.method == "GET":
+        return render_template("console/password.html", errors={}, message=None)
+    app = hotline()
+    form = request.form
+    with app.db.transaction() as session:
+        try:
+            user = change_password(
+                session, current_user.id, current=form.get("current_password", ""),
+                new=form.get("new_password", ""), confirm=form.get("confirm_password", ""),
+                address=request.remote_addr, now=app.now(),
+            )  # fmt: skip
+        except HotlineError as exc:
+            # Returned, not raised: like sign-in, a wrong current password stays counted.
+            return render_template("console/password.html", errors=exc.errors or {},
+                                   message=exc.detail), exc.status  # fmt: skip
+        staff = staff_user(user, open_session(session, user, now=app.now()))
+    login_user(staff)  # this browser stays signed in, on a fresh session
+    flash("密码已修改，其他设备上的登录已全部退出", "success")
+    return redirect(url_for("console.console_home"), code=303)

@@ -1,4 +1,5 @@
-"""The resident's pages: the complaint form and the private tracking page."""
+"""The resident's pages: the complaint form and the private tracking page; the error page
+every visitor may see."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import abort, redirect, render_template, request
+from flask import Blueprint, abort, redirect, render_template, request
 from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,7 +28,9 @@ from ..services.actors import RESIDENT
 from ..services.intake import submit_ticket
 from ..services.lifecycle import SATISFACTION, Who, perform
 from ..services.queries import lock_ticket
-from . import bp, private_file, render_error_page
+from .files import private_file
+
+bp = Blueprint("public", __name__)
 
 FORM_FIELDS = (
     "category",
@@ -40,6 +43,11 @@ FORM_FIELDS = (
     "anonymous",
     "consent_contact",
 )
+
+
+def render_error_page(status: int, title: str, detail: str) -> Any:
+    """The friendly error page, for any page of the site (the app's error handlers use it)."""
+    return render_template("public/error.html", status=status, title=title, detail=detail), status
 
 
 def _categories() -> dict[str, list[Category]]:
@@ -62,7 +70,7 @@ def _render_form(
     message: str | None = None,
 ) -> Any:
     return render_template(
-        "form.html",
+        "public/form.html",
         groups=_categories(),
         values=values,
         errors=errors,
@@ -211,7 +219,7 @@ def track(number: str) -> Any:
             "version": ticket.version,
         }
     page = render_template(
-        "track.html",
+        "public/track.html",
         t=view,
         token=token,
         link=absolute(tracking_path(view["number"], ticket.tracking_salt)),

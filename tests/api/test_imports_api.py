@@ -54,7 +54,7 @@ def test_a_small_upload_is_imported_within_the_request(client) -> None:
 
 
 def test_a_large_upload_is_a_background_batch(app, db, settings) -> None:
-    from notifications.imports import flush_imports
+    from hotline.background.imports import flush_imports
 
     app.extensions["hotline"].settings = replace(settings, import_inline_bytes=10)
     client = app.test_client()

@@ -101,7 +101,7 @@ def test_damage_found_while_streaming_is_a_failed_batch_with_the_reason(client, 
 
 
 def test_in_the_background_too(app, db, settings, tmp_path) -> None:
-    from notifications.imports import flush_imports
+    from hotline.background.imports import flush_imports
 
     app.extensions["hotline"].settings = replace(settings, import_inline_bytes=10)
     client = app.test_client()

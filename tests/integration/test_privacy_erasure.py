@@ -204,7 +204,7 @@ def test_the_schedulers_sweep_task_erases_too(client, db, settings, monkeypatch)
     """What `hotline scheduler` enqueues every minute (run here in-process, on real time)."""
     from datetime import UTC, datetime
 
-    import notifications.periodic as periodic
+    import hotline.background.periodic as periodic
 
     number = closed_ticket(client)
     with db.transaction() as session:

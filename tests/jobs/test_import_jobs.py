@@ -18,7 +18,7 @@ from rq import Queue, SimpleWorker
 from rq.serializers import JSONSerializer
 from sqlalchemy import func, select
 
-import notifications.imports as imports
+import hotline.background.imports as imports
 import notifications.jobs as jobs
 from hotline.models import ImportBatch, Ticket
 from tests.helpers import auth
@@ -37,7 +37,7 @@ def export(rows: int) -> bytes:
 
 def test_an_upload_goes_to_the_imports_queue_and_a_worker_runs_it(app, db, settings, redis_url,
                                                                   monkeypatch) -> None:  # fmt: skip
-    from notifications.inline import install
+    from hotline.background.imports import install
 
     up = replace(settings, redis_url=redis_url, import_inline_bytes=10)
     monkeypatch.setattr(jobs, "runtime", lambda: (up, db))

@@ -16,11 +16,11 @@ from rq.exceptions import StopRequested
 from rq.serializers import JSONSerializer
 from sqlalchemy import select
 
-import notifications.imports as imports
-import notifications.periodic as periodic
+import hotline.background.imports as imports
+import hotline.background.periodic as periodic
 from hotline.models import ImportBatch, OutboxMessage
 from hotline.queues import IMPORTS_EPOCH, OUTBOX_EPOCH, Epoch, RedisReplaced
-from notifications.jobs import LEASE
+from notifications.jobs import LEASE, drain_outbox
 from notifications.outbox import flush
 from tests.helpers import VALID, auth
 
@@ -193,7 +193,7 @@ def test_a_blip_is_not_reported_and_a_stop_ends_the_waiting() -> None:
 
 def test_the_scheduler_goes_on_after_an_error_and_stops_cleanly(redis, monkeypatch) -> None:
     cron = periodic.JsonCronScheduler(redis)
-    for task in periodic.tasks():
+    for task in periodic.tasks(drains=[drain_outbox]):
         cron.register_task(task)
     original = cron.enqueue_jobs
     answers = iter([ResponseError("OOM command not allowed when used memory > 'maxmemory'")])

@@ -17,8 +17,8 @@ from rq import Queue, SimpleWorker
 from rq.serializers import JSONSerializer
 from sqlalchemy import func, select, update
 
+import hotline.background.periodic as periodic
 import notifications.jobs as jobs
-import notifications.periodic as periodic
 from hotline.models import OutboxMessage, Ticket, TicketEvent
 from tests.helpers import VALID, auth
 
@@ -65,7 +65,7 @@ def test_cron_enqueues_json_jobs_that_workers_run_and_twice_is_harmless(
 ) -> None:
     connection, queues = worker_context
     cron = periodic.JsonCronScheduler(connection)
-    for task in periodic.tasks():
+    for task in periodic.tasks(drains=[jobs.drain_outbox]):
         cron.register_task(task)
     assert len(cron.enqueue_jobs()) == 3
     assert cron.enqueue_jobs() == []  # not due again before its interval
@@ -94,7 +94,7 @@ def test_without_redis_the_scheduler_runs_the_tasks_itself(db, settings, late_ti
     monkeypatch.setattr(periodic, "runtime", lambda: (settings, db))
     ran: list[str] = []
     failing = periodic.Task(lambda: 1 / 0, 1)
-    task_list = [*periodic.tasks(), failing]
+    task_list = [*periodic.tasks(drains=[jobs.drain_outbox]), failing]
     periodic.run_without_redis(task_list, log=ran.append, cycles=1)
     assert "overdue" in kinds(db, late_ticket)
     assert ran and "ZeroDivisionError" in ran[0]  # reported; the others still ran
@@ -114,7 +114,7 @@ def test_scheduler_process_enqueues_on_redis(settings, redis_url, worker_context
         os.killpg(process.pid, signal.SIGTERM)
         _, errors = process.communicate(timeout=10)
     names = sorted(job.func_name for job in queues[0].get_jobs())
-    assert names == ["notifications.periodic.drain_imports",
-                     "notifications.periodic.drain_outbox",
-                     "notifications.periodic.sweep_deadlines"], errors  # fmt: skip
+    assert names == ["hotline.background.periodic.drain_imports",
+                     "hotline.background.periodic.sweep_deadlines",
+                     "notifications.jobs.drain_outbox"], errors  # fmt: skip
     assert process.returncode == 0, errors  # a clean stop on SIGTERM

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from .cli_support import fail as _fail
-from .cli_support import now as _now
+from .support import now as _now
+from .support import opened
 
 CLI_ACTOR_LABEL = "命令行"
 
@@ -20,21 +20,13 @@ def privacy_group() -> None:
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def erase(phone: str, yes: bool) -> None:
     """Erase the name, phone and photos on every ticket this phone reported."""
-    from .config import Settings
-    from .db import Database
-    from .domain.privacy import mask_phone
-    from .errors import HotlineError
-    from .photos import PhotoStore
-    from .services.actors import Actor
-    from .services.privacy import check_resident, erase_resident, resident_phone
+    from ..domain.privacy import mask_phone
+    from ..photos import PhotoStore
+    from ..services.actors import Actor
+    from ..services.privacy import check_resident, erase_resident, resident_phone
 
-    settings = Settings.from_env()
-    try:
+    with opened() as (settings, database):
         number = resident_phone(phone)
-    except HotlineError as exc:
-        _fail(exc)
-    database = Database(settings.database_url)
-    try:
         actor = Actor(None, CLI_ACTOR_LABEL)
         with database.transaction() as session:
             found = check_resident(session, number, actor=actor, now=_now())
@@ -47,8 +39,6 @@ def erase(phone: str, yes: bool) -> None:
         with database.transaction() as session:
             numbers = erase_resident(session, number, actor=actor, now=_now(),
                                      photos=PhotoStore(settings.upload_dir))  # fmt: skip
-    finally:
-        database.dispose()
     click.echo(f"已删除 {len(numbers)} 件工单中的个人信息（已记入审计日志）")
 
 
@@ -56,15 +46,11 @@ def erase(phone: str, yes: bool) -> None:
 def expire() -> None:
     """Erase closed tickets past HOTLINE_PERSONAL_DATA_DAYS now, batch after batch (the
     sweep does the same, one batch a minute)."""
-    from .config import Settings
-    from .db import Database
-    from .photos import PhotoStore
-    from .services.privacy import erase_expired
+    from ..photos import PhotoStore
+    from ..services.privacy import erase_expired
 
-    settings = Settings.from_env()
-    database = Database(settings.database_url)
-    photos, total = PhotoStore(settings.upload_dir), 0
-    try:
+    with opened() as (settings, database):
+        photos, total = PhotoStore(settings.upload_dir), 0
         while True:
             with database.transaction() as session:
                 batch = erase_expired(session, now=_now(), photos=photos,
@@ -72,6 +58,4 @@ def expire() -> None:
             total += len(batch)
             if not batch:
                 break
-    finally:
-        database.dispose()
     click.echo(f"已删除 {total} 件工单中的个人信息（办结超过 {settings.personal_data_days} 天）")

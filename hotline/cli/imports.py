@@ -6,14 +6,13 @@ from pathlib import Path
 
 import click
 
-from .cli_support import database as _database
-from .cli_support import now as _now
-from .config import Settings
-from .db import Database
+from ..db import Database
+from .support import now as _now
+from .support import opened
 
 
 def _show_presets() -> None:
-    from .importers.mapping import FIELDS, PRESET_NOTES, PRESETS, REQUIRED
+    from ..importers.mapping import FIELDS, PRESET_NOTES, PRESETS, REQUIRED
 
     for name, mapping in PRESETS.items():
         click.echo(f"{name}: {PRESET_NOTES[name]}")
@@ -48,8 +47,7 @@ def import_command(file: str | None, preset: str | None, mapping_file: Path | No
     """
     import yaml
 
-    from .extensions import utc_now
-    from .importers.batch import (
+    from ..importers.batch import (
         ImportRefused,
         Options,
         Runtime,
@@ -58,9 +56,9 @@ def import_command(file: str | None, preset: str | None, mapping_file: Path | No
         run_batch,
         units_of_work,
     )
-    from .importers.batch import dry_run as check
-    from .importers.mapping import MappingError, mapping_from_file_data
-    from .services.actors import Actor
+    from ..importers.batch import dry_run as check
+    from ..importers.mapping import MappingError, mapping_from_file_data
+    from ..services.actors import Actor
 
     if file == "presets" and not Path(file).exists():
         _show_presets()
@@ -69,11 +67,9 @@ def import_command(file: str | None, preset: str | None, mapping_file: Path | No
         raise click.UsageError("give FILE to import, or --resume BATCH_ID")
     if preset and mapping_file:
         raise click.UsageError("--preset and --mapping exclude each other")
-    settings = Settings.from_env()
-    database = _database()
-    runtime = Runtime.for_process(settings, utc_now)
-    work = units_of_work(database)
-    try:
+    with opened() as (settings, database):
+        runtime = Runtime.for_process(settings, _now)
+        work = units_of_work(database)
         mapping = None
         if mapping_file:
             try:
@@ -111,15 +107,13 @@ def import_command(file: str | None, preset: str | None, mapping_file: Path | No
             status = run_batch(work, batch_id, runtime, progress=progress,
                                chunk_size=max(chunk_size, 1))  # fmt: skip
         _report(database, batch_id, status, rejected_out)
-    finally:
-        database.dispose()
 
 
 def _report(database: Database, batch_id: int, status: str, rejected_out: Path | None) -> None:
     from sqlalchemy import select
 
-    from .importers.rejected import write_rejected
-    from .models import ImportBatch, ImportRejection
+    from ..importers.rejected import write_rejected
+    from ..models import ImportBatch, ImportRejection
 
     with database.transaction() as session:
         batch = session.get(ImportBatch, batch_id)

@@ -5,12 +5,14 @@ scheduler's own process without Redis. The batch row is the record; Redis carrie
 from __future__ import annotations
 
 import functools
+import logging
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from hotline.config import Settings
-from hotline.db import Database
-from hotline.importers.batch import (
+from ..config import Settings
+from ..db import Database
+from ..importers.batch import (
     Runtime,
     claim,
     due_batches,
@@ -19,10 +21,14 @@ from hotline.importers.batch import (
     run_batch,
     units_of_work,
 )
-from hotline.models import ImportBatch
-from hotline.queues import IMPORTS, IMPORTS_EPOCH, Epoch, hand_on_connection
+from ..models import ImportBatch
+from ..queues import IMPORTS, IMPORTS_EPOCH, Epoch, hand_on_connection
+from .runtime import runtime, utc_now
 
-from .jobs import runtime, utc_now
+if TYPE_CHECKING:
+    from flask import Flask
+
+log = logging.getLogger(__name__)
 
 
 @functools.cache
@@ -70,8 +76,8 @@ def flush_imports(
             for batch_id in ids:
                 # A large file takes a while: one hour before RQ gives up on the job (the
                 # lease still lets another runner resume it if this one dies).
-                queue.enqueue("notifications.imports.run_import", batch_id, job_timeout=3600,
-                              result_ttl=3600)  # fmt: skip
+                queue.enqueue("hotline.background.imports.run_import", batch_id,
+                              job_timeout=3600, result_ttl=3600)  # fmt: skip
             epoch.confirm(connection)
 
         return hand_out(work, moment, send)
@@ -79,3 +85,24 @@ def flush_imports(
     for batch_id in ids:
         _run(settings, database, batch_id)
     return ids
+
+
+def install(app: Flask) -> None:
+    """Hand a large upload's batch on once its 202 is sent: with Redis it goes to the
+    "imports" queue at once; without Redis the scheduler runs it (a web worker must not)."""
+    from flask import request
+
+    extension = app.extensions["hotline"]
+
+    @app.after_request
+    def _start_imports(response: Any) -> Any:
+        if (request.path == "/api/v1/imports" and response.status_code == 202
+                and extension.settings.redis_url):  # fmt: skip
+            response.call_on_close(_start_imports_quietly)
+        return response
+
+    def _start_imports_quietly() -> None:
+        try:
+            flush_imports(extension.settings, extension.db)
+        except Exception:
+            log.warning("import hand-on failed; the scheduler will retry", exc_info=True)

@@ -9,13 +9,12 @@ from typing import Any
 
 import click
 
-from .cli_support import database as _database
-from .cli_support import fail as _fail
-from .cli_support import now as _now
+from .support import now as _now
+from .support import transaction
 
 
 def _rows(path: Path, text: str, label: str | None) -> tuple[list[str], list[str]]:
-    from .importers.tables import TableError, column_text, read_rows
+    from ..importers.tables import TableError, column_text, read_rows
 
     try:
         rows = read_rows(path)
@@ -40,8 +39,8 @@ def _ruleset_file(file: Path) -> dict[str, Any]:
     """A YAML or CSV ruleset file read (any encoding offices use) and checked for syntax."""
     from routing.rules import RulesetError
 
-    from .importers.tables import TableError, decode
-    from .services.routing import parse_ruleset_text
+    from ..importers.tables import TableError, decode
+    from ..services.routing import parse_ruleset_text
 
     fmt = "csv" if file.suffix.lower() == ".csv" else "yaml"
     try:
@@ -60,17 +59,15 @@ def list_rulesets() -> None:
     """All ruleset versions, newest first."""
     from sqlalchemy import select
 
-    from .models import RulesetRecord
+    from ..models import RulesetRecord
 
-    database = _database()
-    with database.transaction() as session:
+    with transaction() as session:
         records = session.scalars(select(RulesetRecord).order_by(RulesetRecord.id.desc())).all()
         for r in records:
             rules = len(r.data.get("rules", []))
             click.echo(
                 f"{r.id:>4}  {r.status:<8}  v{r.version:<3} {r.name}  ({rules} 条规则, {r.source})"
             )
-    database.dispose()
 
 
 @routing_group.command("export")
@@ -81,19 +78,11 @@ def export_ruleset(ref: str | None, fmt: str, out: Path | None) -> None:
     """Write ruleset REF (id or name; default: the active one) as YAML, CSV or JSON."""
     from routing.rules import csv_rows, dump_yaml, from_dict
 
-    from .errors import HotlineError
-    from .exports import csv_text
-    from .services.routing import find_ruleset
+    from ..exports import csv_text
+    from ..services.routing import find_ruleset
 
-    database = _database()
-    try:
-        with database.transaction() as session:
-            record = find_ruleset(session, ref)
-            data = record.data
-    except HotlineError as exc:
-        _fail(exc)
-    finally:
-        database.dispose()
+    with transaction() as session:
+        data = find_ruleset(session, ref).data
     if fmt == "json":
         text = json.dumps(data, ensure_ascii=False, indent=2)
     else:
@@ -112,23 +101,16 @@ def export_ruleset(ref: str | None, fmt: str, out: Path | None) -> None:
 @click.option("--activate", is_flag=True, help="Activate it at once.")
 def import_ruleset(file: Path, name: str | None, activate: bool) -> None:
     """Import a YAML or CSV ruleset as a new draft version (all or nothing)."""
-    from .errors import HotlineError
-    from .services.actors import SYSTEM
-    from .services.routing import activate as activate_ruleset
-    from .services.routing import create_ruleset
+    from ..services.actors import SYSTEM
+    from ..services.routing import activate as activate_ruleset
+    from ..services.routing import create_ruleset
 
     data = _ruleset_file(file)
-    database = _database()
-    try:
-        with database.transaction() as session:
-            record = create_ruleset(session, data, source="import", now=_now(), name=name)
-            if activate:
-                activate_ruleset(session, record, now=_now(), actor=SYSTEM)
-            summary = f"{record.id}（{record.name} v{record.version}，{record.status}）"
-    except HotlineError as exc:
-        _fail(exc)
-    finally:
-        database.dispose()
+    with transaction() as session:
+        record = create_ruleset(session, data, source="import", now=_now(), name=name)
+        if activate:
+            activate_ruleset(session, record, now=_now(), actor=SYSTEM)
+        summary = f"{record.id}（{record.name} v{record.version}，{record.status}）"
     click.echo(f"已导入规则集 {summary}")
 
 
@@ -137,19 +119,12 @@ def import_ruleset(file: Path, name: str | None, activate: bool) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def update_ruleset(ref: str, file: Path) -> None:
     """Replace the content of draft REF with a YAML or CSV file (all or nothing)."""
-    from .errors import HotlineError
-    from .services.routing import find_ruleset, update_draft
+    from ..services.routing import find_ruleset, update_draft
 
     data = _ruleset_file(file)
-    database = _database()
-    try:
-        with database.transaction() as session:
-            record = update_draft(session, find_ruleset(session, ref), data, now=_now())
-            summary = f"{record.id}（{record.name} v{record.version}）"
-    except HotlineError as exc:
-        _fail(exc)
-    finally:
-        database.dispose()
+    with transaction() as session:
+        record = update_draft(session, find_ruleset(session, ref), data, now=_now())
+        summary = f"{record.id}（{record.name} v{record.version}）"
     click.echo(f"已更新草稿 {summary}")
 
 
@@ -157,21 +132,14 @@ def update_ruleset(ref: str, file: Path) -> None:
 @click.argument("ref")
 def activate_ruleset(ref: str) -> None:
     """Make ruleset REF the active one (the previous one is archived)."""
-    from .errors import HotlineError
-    from .services.actors import Actor
-    from .services.routing import activate, find_ruleset
+    from ..services.actors import Actor
+    from ..services.routing import activate, find_ruleset
 
-    database = _database()
-    try:
-        with database.transaction() as session:
-            record = activate(
-                session, find_ruleset(session, ref), now=_now(), actor=Actor(None, "命令行")
-            )
-            summary = f"{record.id}（{record.name} v{record.version}）"
-    except HotlineError as exc:
-        _fail(exc)
-    finally:
-        database.dispose()
+    with transaction() as session:
+        record = activate(
+            session, find_ruleset(session, ref), now=_now(), actor=Actor(None, "命令行")
+        )
+        summary = f"{record.id}（{record.name} v{record.version}）"
     click.echo(f"已启用规则集 {summary}")
 
 
@@ -187,8 +155,7 @@ def learn_ruleset(
     """Learn a draft ruleset of weighted keywords per label from labelled history."""
     from routing.learn import learn
 
-    from .errors import HotlineError
-    from .services.routing import (
+    from ..services.routing import (
         CityModel,
         RouterCache,
         create_ruleset,
@@ -199,34 +166,28 @@ def learn_ruleset(
     texts, labels = _rows(file, text_cols, label_col)
     if len(set(labels)) < 2:
         raise click.ClickException("至少需要两个不同的标签")
-    database = _database()
-    try:
-        with database.transaction() as session:
-            city = CityModel.load(session)
-            targets, unknown = {}, []
-            for label in sorted(set(labels)):
-                target = resolve_label(label, city)
-                if target is None and create_units:
-                    from routing.learn import Target
+    with transaction() as session:
+        city = CityModel.load(session)
+        targets, unknown = {}, []
+        for label in sorted(set(labels)):
+            target = resolve_label(label, city)
+            if target is None and create_units:
+                from routing.learn import Target
 
-                    target = Target(lead_unit=create_unit_for_label(session, label, now=_now()))
-                if target is None:
-                    unknown.append(label)
-                else:
-                    targets[label] = target
-            active = RouterCache(refresh_seconds=0).active(session)
-            base = active.router.ruleset if active else None
-            ruleset = learn(texts, labels, name=name, targets=targets, base=base)
-            record = create_ruleset(session, ruleset.to_dict(), source="learn", now=_now())
-            summary = (
-                f"已生成草稿规则集 {record.id}（{record.name} v{record.version}）："
-                f"{len(texts)} 行，{len(ruleset.rules)} 个标签，"
-                f"{sum(len(r.keywords) for r in ruleset.rules)} 个关键词"
-            )
-    except HotlineError as exc:
-        _fail(exc)
-    finally:
-        database.dispose()
+                target = Target(lead_unit=create_unit_for_label(session, label, now=_now()))
+            if target is None:
+                unknown.append(label)
+            else:
+                targets[label] = target
+        active = RouterCache(refresh_seconds=0).active(session)
+        base = active.router.ruleset if active else None
+        ruleset = learn(texts, labels, name=name, targets=targets, base=base)
+        record = create_ruleset(session, ruleset.to_dict(), source="learn", now=_now())
+        summary = (
+            f"已生成草稿规则集 {record.id}（{record.name} v{record.version}）："
+            f"{len(texts)} 行，{len(ruleset.rules)} 个标签，"
+            f"{sum(len(r.keywords) for r in ruleset.rules)} 个关键词"
+        )
     click.echo(summary)
     if unknown:
         click.echo(
@@ -238,17 +199,10 @@ def learn_ruleset(
 
 def _compiled(ref: str | None) -> Any:
     """Ruleset REF (id, name, or the active one) compiled for routing."""
-    from .errors import HotlineError
-    from .services.routing import RouterCache, find_ruleset
+    from ..services.routing import RouterCache, find_ruleset
 
-    database = _database()
-    try:
-        with database.transaction() as session:
-            return RouterCache(refresh_seconds=0).compiled(session, find_ruleset(session, ref))
-    except HotlineError as exc:
-        _fail(exc)
-    finally:
-        database.dispose()
+    with transaction() as session:
+        return RouterCache(refresh_seconds=0).compiled(session, find_ruleset(session, ref))
 
 
 @routing_group.command("evaluate")
@@ -262,7 +216,7 @@ def evaluate_ruleset(file: Path, text_cols: str, label_col: str, ref: str | None
     """Accuracy, macro-F1, per-label scores, confusion matrix and throughput."""
     from routing.learn import evaluate
 
-    from .services.routing import label_matcher
+    from ..services.routing import label_matcher
 
     texts, labels = _rows(file, text_cols, label_col)
     compiled = _compiled(ref)
@@ -328,7 +282,7 @@ def _decision_json(compiled: Any, decision: Any) -> dict[str, Any]:
 def classify_file(file: Path, text_cols: str, place_col: str | None, ref: str | None,
                   out: Path | None) -> None:  # fmt: skip
     """One JSON line per row with the routing decision."""
-    from .importers.tables import TableError, column_text, read_rows
+    from ..importers.tables import TableError, column_text, read_rows
 
     try:
         rows = read_rows(file)
@@ -389,11 +343,10 @@ def export_corrections(out: Path) -> None:
     """Operators' re-dispatches as training rows (CSV: text,label,…)."""
     from sqlalchemy import select
 
-    from .exports import write_csv
-    from .models import RoutingCorrection, Ticket
+    from ..exports import write_csv
+    from ..models import RoutingCorrection, Ticket
 
-    database = _database()
-    with database.transaction() as session:
+    with transaction() as session:
         rows = session.execute(
             select(RoutingCorrection, Ticket.number)
             .join(Ticket, Ticket.id == RoutingCorrection.ticket_id)
@@ -405,5 +358,4 @@ def export_corrections(out: Path) -> None:
                  for c, number in rows)  # fmt: skip
         with out.open("w", encoding="utf-8", newline="") as handle:
             write_csv(handle, [header, *lines])
-    database.dispose()
     click.echo(f"已写入 {out}（{len(rows)} 行）")

@@ -1,9 +1,9 @@
-"""Periodic work — the outbox re-drain and the SLA sweep (which also closes unrated
-tickets) — scheduled by RQ's cron scheduler, or run in a plain loop without Redis; and what
-keeps the two Redis processes (``hotline worker``, ``hotline scheduler``) alive through a
-Redis outage of any length.
+"""Periodic work — the SLA sweep (which also closes unrated tickets), the import batches'
+hand-on and notifications' outbox re-drain (handed in, see ``tasks``) — scheduled by RQ's
+cron scheduler, or run in a plain loop without Redis; and what keeps the two Redis processes
+(``hotline worker``, ``hotline scheduler``) alive through a Redis outage of any length.
 
-Both tasks are safe to run twice or at once: the drain claims rows with a lease, the sweep
+The tasks are safe to run twice or at once: the drains claim rows with a lease, the sweep
 remembers what it did on each ticket and skips rows another sweep holds (PostgreSQL).
 """
 
@@ -28,10 +28,8 @@ from rq.cron import CronJob, CronScheduler
 from rq.exceptions import StopRequested
 from rq.serializers import JSONSerializer
 
-from hotline.queues import PERIODIC, RedisReplaced
-
-from .jobs import runtime, utc_now
-from .outbox import flush
+from ..queues import PERIODIC, RedisReplaced
+from .runtime import runtime, utc_now
 
 MAX_WAIT = 5.0  # seconds between attempts to reach Redis, at most: how late we notice it is back
 ERROR_PAUSE = 5.0  # seconds before the scheduler tries a round again that Redis refused
@@ -41,15 +39,6 @@ ERROR_PAUSE = 5.0  # seconds before the scheduler tries a round again that Redis
 # on. Not a failure worth a traceback and an entry in RQ's failed jobs for every outage: the
 # worker that runs the drain reports the outage itself, once.
 REDIS_AWAY = (RedisConnectionError, RedisTimeoutError, RedisReplaced)
-
-
-def drain_outbox() -> int:
-    """Hand due outbox rows on (retries whose backoff ended, leases that ran out)."""
-    settings, database = runtime()
-    try:
-        return len(flush(settings, database))
-    except REDIS_AWAY:
-        return 0
 
 
 def drain_imports() -> int:
@@ -66,7 +55,7 @@ def drain_imports() -> int:
 def sweep_deadlines() -> dict[str, int]:
     """Warnings, overdue marks, escalation, unrated closing and personal-data erasure past
     its retention period, as of now."""
-    from hotline.services.sweep import sweep_now
+    from ..services.sweep import sweep_now
 
     settings, database = runtime()
     with database.transaction() as session:
@@ -82,8 +71,11 @@ class Task:
     every: int  # seconds
 
 
-def tasks(drain_every: int = 10, sweep_every: int = 60) -> list[Task]:
-    return [Task(sweep_deadlines, sweep_every), Task(drain_outbox, drain_every),
+def tasks(drain_every: int = 10, sweep_every: int = 60,
+          drains: Sequence[Callable[[], Any]] = ()) -> list[Task]:  # fmt: skip
+    """The sweep and the drains. ``drains`` are other rounds run as often as the import
+    batches' hand-on: notifications' outbox re-drain, which the entry point hands in."""
+    return [Task(sweep_deadlines, sweep_every), *(Task(drain, drain_every) for drain in drains),
             Task(drain_imports, drain_every)]  # fmt: skip
 
 

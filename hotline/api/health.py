@@ -9,7 +9,7 @@ from flask import jsonify
 from flask_smorest import Blueprint
 from sqlalchemy import text
 
-from .extensions import hotline
+from ..extensions import hotline
 
 bp = Blueprint("health", __name__, description="存活与就绪探针（无需令牌）")
 
@@ -34,7 +34,7 @@ def _check_database() -> dict[str, Any]:
 
 
 def _check_redis(url: str) -> dict[str, Any]:
-    from .queues import queue_stats
+    from ..queues import queue_stats
 
     started = time.perf_counter()
     try:
@@ -48,7 +48,7 @@ def _check_redis(url: str) -> dict[str, Any]:
 def _outbox() -> dict[str, Any]:
     """Messages waiting and failed. Failures do not make the service unready: admins see
     them (GET /api/v1/outbox) and retry them."""
-    from .services.outbox import summary
+    from ..services.outbox import summary
 
     try:
         with hotline().db.transaction() as session:

@@ -6,9 +6,9 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .domain.privacy import mask_name, mask_phone, may_see_phone
-from .domain.states import STATUS_LABELS, Role, Status
-from .models import Ticket, Unit
+from ..domain.privacy import mask_name, mask_phone, may_see_phone
+from ..domain.states import STATUS_LABELS, Role, Status
+from ..models import Ticket, Unit
 
 
 def _unit(unit: Unit | None) -> dict[str, str] | None:

@@ -6,9 +6,8 @@ from pathlib import Path
 
 import click
 
-from .cli_support import database as _database
-from .cli_support import fail as _fail
-from .cli_support import now as _now
+from .support import now as _now
+from .support import transaction
 
 CLI_ACTOR_LABEL = "命令行"
 
@@ -20,14 +19,12 @@ def templates_group() -> None:
 
 @templates_group.command("list")
 def list_templates() -> None:
-    from .services.templates import list_templates as effective
+    from ..services.templates import list_templates as effective
 
-    database = _database()
-    with database.transaction() as session:
+    with transaction() as session:
         for template in effective(session):
             mark = "*" if template.customised else " "
             click.echo(f"{mark} {template.key:<32} {template.body}")
-    database.dispose()
     click.echo("(* = edited by an admin)")
 
 
@@ -35,17 +32,10 @@ def list_templates() -> None:
 @click.argument("key")
 def show_template(key: str) -> None:
     """One template, its variables and a preview with sample values."""
-    from .errors import HotlineError
-    from .services.templates import get_template, preview
+    from ..services.templates import get_template, preview
 
-    database = _database()
-    try:
-        with database.transaction() as session:
-            template = get_template(session, key)
-    except HotlineError as exc:
-        _fail(exc)
-    finally:
-        database.dispose()
+    with transaction() as session:
+        template = get_template(session, key)
     info = template.as_dict()
     click.echo(f"{key} ({info['audience_name']}){' [edited]' if template.customised else ''}")
     click.echo(f"subject: {template.subject}")
@@ -66,25 +56,22 @@ def show_template(key: str) -> None:
 def set_template(key: str, body: str | None, file: Path | None, subject: str | None,
                  sms_template_id: str | None) -> None:  # fmt: skip
     """Replace a template's text; refused whole if it has a problem."""
-    from .domain.text import normalize_text
-    from .errors import HotlineError
-    from .services.actors import Actor
-    from .services.templates import preview, save_template
+    from ..domain.text import normalize_text
+    from ..errors import HotlineError
+    from ..services.actors import Actor
+    from ..services.templates import preview, save_template
 
     if (body is None) == (file is None):
         raise click.UsageError("give the text with exactly one of --body or --file")
     text = normalize_text(body if body is not None else file.read_text("utf-8"), multiline=True)
-    database = _database()
-    try:
-        with database.transaction() as session:
+    with transaction() as session:
+        try:
             saved = save_template(session, key, body=text, subject=subject,
                                   sms_template_id=sms_template_id,
                                   actor=Actor(None, CLI_ACTOR_LABEL), now=_now())  # fmt: skip
-    except HotlineError as exc:
-        problems = [m for messages in (exc.errors or {}).values() for m in messages]
-        _fail(click.ClickException("\n".join(problems) or exc.detail))
-    finally:
-        database.dispose()
+        except HotlineError as exc:  # every problem of the text, not only the summary
+            problems = [m for messages in (exc.errors or {}).values() for m in messages]
+            raise click.ClickException("\n".join(problems) or exc.detail) from exc
     click.echo(f"saved {key}: {preview(key, current=saved)['body']}")
 
 
@@ -92,16 +79,9 @@ def set_template(key: str, body: str | None, file: Path | None, subject: str | N
 @click.argument("key")
 def reset_template(key: str) -> None:
     """Back to the built-in text."""
-    from .errors import HotlineError
-    from .services.actors import Actor
-    from .services.templates import reset_template as reset
+    from ..services.actors import Actor
+    from ..services.templates import reset_template as reset
 
-    database = _database()
-    try:
-        with database.transaction() as session:
-            template = reset(session, key, actor=Actor(None, CLI_ACTOR_LABEL), now=_now())
-    except HotlineError as exc:
-        _fail(exc)
-    finally:
-        database.dispose()
+    with transaction() as session:
+        template = reset(session, key, actor=Actor(None, CLI_ACTOR_LABEL), now=_now())
     click.echo(f"{key} is the built-in text again: {template.body}")

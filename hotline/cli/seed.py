@@ -1,0 +1,29 @@
+"""``hotline seed``: the demo city, its routing ruleset and (with --demo) demo accounts."""
+
+from __future__ import annotations
+
+import click
+
+from .support import now, transaction
+
+
+@click.command()
+@click.option("--demo/--no-demo", default=True, help="Also create demo users and API tokens.")
+def seed(demo: bool) -> None:
+    """Load the demo city (units, categories) and, with --demo, demo accounts. Idempotent."""
+    from ..seed import DEMO_ACCOUNTS, seed_city, seed_default_ruleset, seed_demo_accounts
+
+    with transaction() as session:
+        counts = seed_city(session, now=now())
+        ruleset = seed_default_ruleset(session, now=now())
+        if demo:
+            seed_demo_accounts(session, now=now())
+    click.echo("seeded: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    click.echo(f"routing ruleset: {ruleset}")
+    if demo:
+        click.echo("demo accounts (for local demos only; never use in production):")
+        for account in DEMO_ACCOUNTS:
+            click.echo(
+                f"  {account.role:<10} {account.username:<12} password {account.password:<18} "
+                f"API token {account.token}"
+            )

@@ -1,0 +1,59 @@
+"""Template filters and the context every page shares, registered once by ``init_web``."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Flask
+from markupsafe import Markup, escape
+
+from ..domain.privacy import mask_name, mask_phone
+from ..extensions import hotline
+from ..photos import ACCEPT
+
+EVENT_LABELS = {
+    "submitted": "受理", "routed": "自动分派", "dispatched": "派单", "accepted": "签收",
+    "returned": "退单", "arbitrated": "退单裁决", "feedback": "反馈进展", "note": "备注",
+    "extension_requested": "申请延期", "extension_decided": "延期审批",
+    "part_reported": "协办报告", "co_units_waived": "免除协办报告", "resolved": "办结",
+    "supervised": "督办", "rechecked": "回头看", "confirmed": "回访", "reopened": "重办",
+    "rejected": "不予受理", "merged": "合并", "closed_unrated": "超时未评价办结",
+    "sla_warning": "时限预警", "overdue": "超期", "escalated": "升级督办", "updated": "热线更新",
+    "personal_data_erased": "删除个人信息", "other": "其他事件",
+}  # fmt: skip
+
+
+def init_filters(app: Flask) -> None:
+    app.context_processor(photo_limits)
+    app.add_template_filter(mask_phone, "mask_phone")
+    app.add_template_filter(mask_name, "mask_name")
+    app.add_template_filter(event_label, "event_label")
+    app.add_template_filter(merge_page, "merge_page")
+    app.add_template_filter(highlight, "highlight")
+
+
+def photo_limits() -> dict[str, Any]:
+    """What every photo field shows and checks in the browser (photos.js)."""
+    settings = hotline().settings
+    return {"photo_limits": {"bytes": settings.max_photo_bytes, "files": settings.max_photos,
+                             "mb": f"{settings.max_photo_bytes / (1024 * 1024):g}",
+                             "accept": ACCEPT}}  # fmt: skip
+
+
+def event_label(kind: str) -> str:
+    return EVENT_LABELS.get(kind, kind)
+
+
+def merge_page(query: dict[str, str], page: int) -> str:
+    """The current query string with another page number."""
+    return urlencode({**query, "page": page})
+
+
+def highlight(text: str | None, terms: list[str]) -> Markup:
+    """The text, escaped, with the terms routing matched marked."""
+    safe = str(escape(text or ""))
+    for term in sorted({t for t in terms if t}, key=len, reverse=True):
+        escaped = str(escape(term))
+        safe = safe.replace(escaped, f"<mark>{escaped}</mark>")
+    return Markup(safe)  # noqa: S704 - built from escaped parts only
