@@ -7,31 +7,17 @@ import json
 from importlib.resources import files
 from typing import Any
 
-import marshmallow as ma
 from flask import Blueprint, Flask, request, send_from_directory
 from flask_smorest import Api
 
 from ..errors import BadRequest, PayloadTooLarge
 from ..extensions import hotline
 from ..request import ENVELOPE
+from ..schemas.problems import ProblemSchema
 
 API_PREFIX = "/api/v1"
 JSON_METHODS = {"POST", "PUT", "PATCH"}
 RULESET_JSON_BYTES = 32 * 1024 * 1024
-
-
-class ProblemSchema(ma.Schema):
-    type = ma.fields.String(metadata={"example": "urn:hotline:problem:validation-error"})
-    title = ma.fields.String()
-    status = ma.fields.Integer()
-    detail = ma.fields.String()
-    code = ma.fields.String()
-    request_id = ma.fields.String()
-    errors = ma.fields.Dict(
-        keys=ma.fields.String(),
-        values=ma.fields.List(ma.fields.String()),
-        metadata={"description": "按字段给出的中文提示"},
-    )
 
 
 PROBLEM_JSON = "application/problem+json"

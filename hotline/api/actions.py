@@ -7,13 +7,13 @@ from zoneinfo import ZoneInfo
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import Schema
 
-from ..action_schemas import SCHEMAS
 from ..domain.states import Role
 from ..domain.workflow import Action
 from ..extensions import hotline
-from ..schemas import AttachmentSchema, TicketSchema
+from ..schemas.actions import ACTIONS
+from ..schemas.tickets import AttachmentSchema, EventSchema, TicketSchema
 from ..services.lifecycle import Who, perform
 from ..services.queries import get_ticket_for, lock_ticket, visible_unit_ids
 from .auth import authenticated, db_session, principal
@@ -53,9 +53,9 @@ def _make_view(action: Action, schema: type[Schema], summary: str) -> type[Metho
     return ActionView
 
 
-for _action, (_schema, _summary) in SCHEMAS.items():
+for _action, _spec in ACTIONS.items():
     blp.route(f"/<string:number>/actions/{_action.value}", endpoint=f"action_{_action.value}")(
-        _make_view(_action, _schema, _summary)
+        _make_view(_action, _spec.schema, _spec.summary)
     )
 
 
@@ -96,16 +96,6 @@ class TicketAttachments(MethodView):
             raise
         return [{"id": a.id, "content_type": a.content_type, "size": a.size,
                  "width": a.width, "height": a.height} for a in rows]  # fmt: skip
-
-
-class EventSchema(Schema):
-    sequence = fields.Integer()
-    kind = fields.String()
-    actor = fields.String()
-    public = fields.Boolean(metadata={"description": "市民在查询页能否看到"})
-    body = fields.String(allow_none=True)
-    data = fields.Dict()
-    created_at = fields.DateTime()
 
 
 @blp.route("/<string:number>/events")

@@ -11,7 +11,6 @@ from typing import Any
 from flask import url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import fields, validate
 from sqlalchemy.exc import IntegrityError
 
 from ..domain.states import Role
@@ -22,7 +21,8 @@ from ..importers.mapping import FIELDS, Binding, Mapping
 from ..importers.records import CallRecord, RowReader
 from ..links import absolute, tracking_path
 from ..models import Ticket
-from ..schemas import StrictSchema, TicketSchema
+from ..schemas.calls import CallSchema
+from ..schemas.tickets import TicketSchema
 from ..services.actors import Actor
 from ..services.imports import DEFAULT_SOURCE, ImportContext, apply_records
 from .auth import authenticated, db_session, principal
@@ -30,32 +30,6 @@ from .presenters import ticket_for_staff
 
 blp = Blueprint("calls", __name__, url_prefix="/api/v1/intake",
                 description="12345 工单推送（逐单）")  # fmt: skip
-
-_TEXT = {"validate": validate.Length(max=2000), "load_default": None, "allow_none": True}
-
-
-class CallSchema(StrictSchema):
-    source = fields.String(load_default=DEFAULT_SOURCE, validate=validate.Length(min=1, max=40),
-                           metadata={"description": "来源热线系统，默认 12345"})  # fmt: skip
-    external_ref = fields.String(required=True, validate=validate.Length(min=1, max=64),
-                                 metadata={"description": "工单编号（幂等键）"})  # fmt: skip
-    description = fields.String(required=True, validate=validate.Length(max=4000),
-                                metadata={"description": "诉求内容"})  # fmt: skip
-    title = fields.String(**_TEXT, metadata={"description": "工单标题"})
-    category = fields.String(**_TEXT, metadata={"description": "诉求类型"})
-    reported_at = fields.String(**_TEXT, metadata={"description": "来电时间，如 2026-11-21 09:30"})
-    phone = fields.String(**_TEXT, metadata={"description": "来电号码"})
-    name = fields.String(**_TEXT, metadata={"description": "求助人员"})
-    address = fields.String(**_TEXT, metadata={"description": "事件发生地"})
-    street = fields.String(**_TEXT, metadata={"description": "街道"})
-    community = fields.String(**_TEXT, metadata={"description": "社区"})
-    lead_unit = fields.String(**_TEXT, metadata={"description": "承办单位（名称、简称或代码）"})
-    co_units = fields.List(fields.String(validate=validate.Length(max=100)), load_default=list,
-                           validate=validate.Length(max=10),
-                           metadata={"description": "协办单位"})  # fmt: skip
-    urgency = fields.String(**_TEXT, metadata={"description": "紧急程度：一般、紧急、特急"})
-    deadline = fields.String(**_TEXT, metadata={"description": "办理时限"})
-
 
 def _reader() -> RowReader:
     names = tuple(FIELDS)
@@ -86,7 +60,7 @@ class Calls(MethodView):
             try:
                 with session.begin_nested():
                     context = ImportContext.load(
-                        session, source=data["source"],
+                        session, source=data["source"] or DEFAULT_SOURCE,
                         actor=Actor(who.user_id, CALL_CENTRE),
                         routing=app.routers.active(session),
                         clock=app.calendars.clock(session),

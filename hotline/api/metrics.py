@@ -7,51 +7,17 @@ from typing import Any
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import RAISE, Schema, fields, validate, validates_schema
-from marshmallow import ValidationError as SchemaError
+from marshmallow import RAISE
 
 from ..domain.numbering import local_day
 from ..domain.states import Role
 from ..extensions import hotline
-from ..schemas import Day, StrictSchema
-from ..services.metrics import GROUPS, compute, period
+from ..schemas.metrics import MetricsQuery, MetricsSchema
+from ..services.metrics import compute, period
 from .auth import authenticated, db_session
 
 blp = Blueprint("metrics", __name__, url_prefix="/api/v1/metrics",
                 description="三率（响应率、解决率、满意率）等指标")  # fmt: skip
-
-
-class MetricsQuery(StrictSchema):
-    group_by = fields.String(load_default="unit", validate=validate.OneOf(GROUPS))
-    from_ = Day(data_key="from")
-    to = Day()
-
-    @validates_schema
-    def _order(self, data: dict[str, Any], **_: Any) -> None:
-        if data.get("from_") and data.get("to") and data["from_"] > data["to"]:
-            raise SchemaError("结束日期不能早于开始日期", field_name="to")
-
-
-class GroupSchema(Schema):
-    key = fields.String(allow_none=True)
-    name = fields.String()
-    tickets = fields.Integer()
-    response_rate = fields.Float(allow_none=True)
-    resolution_rate = fields.Float(allow_none=True)
-    satisfaction_rate = fields.Float(allow_none=True)
-    on_time_rate = fields.Float(allow_none=True)
-    return_rate = fields.Float(allow_none=True)
-    reopen_rate = fields.Float(allow_none=True)
-    overdue = fields.Integer()
-    median_handling_hours = fields.Float(allow_none=True)
-    counts = fields.Dict()
-
-
-class MetricsSchema(Schema):
-    formula_version = fields.Integer()
-    group_by = fields.String()
-    period = fields.Dict()
-    groups = fields.List(fields.Nested(GroupSchema))
 
 
 @blp.route("")

@@ -6,35 +6,16 @@ from typing import Any
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
 
 from ..domain.states import Role
 from ..extensions import hotline
 from ..queues import queue_stats
-from ..schemas import Id, StrictSchema
+from ..schemas.outbox import OutboxSummarySchema, RetryResultSchema, RetrySchema
 from ..services.outbox import retry_failed, summary
 from .auth import authenticated, db_session
 
 blp = Blueprint("outbox", __name__, url_prefix="/api/v1/outbox",
                 description="通知发送情况（管理员）")  # fmt: skip
-
-
-class OutboxSummarySchema(Schema):
-    counts = fields.Dict(
-        metadata={"description": "各状态的条数：pending、queued、sending、sent、failed、dead"}
-    )
-    failures = fields.List(fields.Dict(), metadata={"description": "最近的失败及原因"})
-    queues = fields.Dict(metadata={"description": "各 RQ 队列等待中的任务数与失败任务数"
-                                                  "（未配置 Redis 时为空）"})  # fmt: skip
-
-
-class RetrySchema(StrictSchema):
-    ids = fields.List(Id(), load_default=list,
-                      validate=validate.Length(max=1000))  # fmt: skip
-
-
-class RetryResultSchema(Schema):
-    retried = fields.Integer()
 
 
 @blp.route("")

@@ -6,50 +6,16 @@ from typing import Any
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
 
 from ..domain.states import Role
 from ..errors import ValidationFailed
 from ..extensions import hotline
-from ..schemas import StrictSchema, Text
+from ..schemas.templates import PreviewArgsSchema, PreviewSchema, TemplateEditSchema, TemplateSchema
 from ..services import templates as service
 from .auth import authenticated, db_session, principal
 
 blp = Blueprint("templates", __name__, url_prefix="/api/v1/templates",
                 description="通知模板（管理员）")  # fmt: skip
-
-
-class TemplateSchema(Schema):
-    key = fields.String(metadata={"description": "如 resident.accepted、unit.dispatched"})
-    audience = fields.String(metadata={"description": "resident、unit 或 supervisor"})
-    audience_name = fields.String()
-    body = fields.String(metadata={"description": "Jinja 模板，如 工单{{ number }}已签收"})
-    subject = fields.String(metadata={"description": "邮件标题"})
-    sms_template_id = fields.String(
-        allow_none=True, metadata={"description": "短信服务商审核通过的模板编号"}
-    )
-    customised = fields.Boolean(metadata={"description": "是否已改过（否则为系统默认文本）"})
-    updated_at = fields.DateTime(allow_none=True)
-    default_body = fields.String()
-    variables = fields.Dict(metadata={"description": "可用的变量及其含义"})
-
-
-class TemplateEditSchema(StrictSchema):
-    body = Text(required=True, min_len=1, max_len=4000, multiline=True)
-    subject = Text(load_default=None, allow_none=True, max_len=200)
-    sms_template_id = Text(load_default=None, allow_none=True, max_len=60)
-
-
-class PreviewArgsSchema(StrictSchema):
-    body = Text(load_default=None, allow_none=True, max_len=4000, multiline=True)
-    subject = Text(load_default=None, allow_none=True, max_len=200)
-
-
-class PreviewSchema(Schema):
-    ok = fields.Boolean()
-    problems = fields.Dict()
-    body = fields.String(allow_none=True, metadata={"description": "用示例数据生成的内容"})
-    subject = fields.String(allow_none=True)
 
 
 @blp.route("")

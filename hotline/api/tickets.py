@@ -16,7 +16,7 @@ from ..domain.states import Channel, Role
 from ..errors import ValidationFailed
 from ..extensions import hotline
 from ..links import absolute, tracking_path
-from ..schemas import (
+from ..schemas.tickets import (
     ApiTicketSubmissionSchema,
     TicketPageSchema,
     TicketQuerySchema,

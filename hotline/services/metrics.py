@@ -30,7 +30,6 @@ from ..models import Category, Ticket, TicketEvent, Unit
 
 FORMULA_VERSION = 1
 OPEN = ("dispatched", "accepted", "in_progress", "reopened")
-GROUPS = ("unit", "category", "street")
 
 
 def _ratio(numerator: int, denominator: int) -> float | None:

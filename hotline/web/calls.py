@@ -17,7 +17,7 @@ from ..domain.workflow import Action
 from ..errors import HotlineError
 from ..extensions import hotline
 from ..models import Category
-from ..schemas import TicketSubmissionSchema
+from ..schemas.tickets import TicketSubmissionSchema
 from ..services.intake import submit_ticket
 from ..services.lifecycle import Who, perform
 from ..services.lookups import earlier_by_phone, likely_duplicates

@@ -14,7 +14,6 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..action_schemas import SCHEMAS
 from ..domain.calendar import DAY_RANGE_MESSAGE, EARLIEST_DAY, LATEST_DAY
 from ..domain.privacy import may_see_phone
 from ..domain.states import STATUS_LABELS, Role, Status
@@ -23,6 +22,7 @@ from ..errors import HotlineError
 from ..exports import csv_text
 from ..extensions import hotline
 from ..models import Attachment, Category, Ticket, TicketEvent, Unit
+from ..schemas.actions import ACTIONS
 from ..services import dashboard, worklists
 from ..services.attachments import add_photos
 from ..services.auth import open_session
@@ -30,57 +30,10 @@ from ..services.lifecycle import Who, perform, relation
 from ..services.login import change_password
 from ..services.queries import get_ticket_for, lock_ticket
 from .files import private_file
+from .forms import action_form, action_forms, label
 from .staff import CITY_WIDE, current_scope, current_who, staff_only, staff_user
 
 bp = Blueprint("console", __name__)
-
-ACTION_LABELS = {
-    Action.DISPATCH: "派单 / 改派", Action.ACCEPT: "签收", Action.RETURN: "退单",
-    Action.ARBITRATE: "退单裁决", Action.FEEDBACK: "反馈进展", Action.NOTE: "内部备注",
-    Action.REQUEST_EXTENSION: "申请延期", Action.DECIDE_EXTENSION: "审批延期",
-    Action.REPORT_PART: "报告协办情况", Action.WAIVE_CO_UNITS: "免除协办报告",
-    Action.RESOLVE: "办结", Action.SUPERVISE: "督办", Action.RECHECK: "回头看",
-    Action.CONFIRM: "回访登记", Action.REOPEN: "重办", Action.REJECT: "不予受理",
-    Action.MERGE: "合并为重复件",
-}  # fmt: skip
-YES_NO = (("true", "是"), ("false", "否"))
-# Each action's form: (field, label, kind, required, choices)
-FORMS: dict[Action, list[tuple[str, str, str, bool, tuple[tuple[str, str], ...]]]] = {
-    Action.DISPATCH: [("lead_unit", "主办单位", "unit", True, ()),
-                      ("co_units", "协办单位（可多选）", "units", False, ()),
-                      ("category", "问题类别（可更正）", "category", False, ()),
-                      ("note", "派单说明（内部）", "textarea", False, ())],
-    Action.ACCEPT: [],
-    Action.RETURN: [("reason", "退单理由", "textarea", True, ())],
-    Action.ARBITRATE: [("decision", "裁决", "select", True,
-                        (("uphold", "退单成立，重新派单"), ("overrule", "退回原单位办理"))),
-                       ("reason", "说明", "textarea", False, ())],
-    Action.FEEDBACK: [("body", "反馈内容（市民可见）", "textarea", True, ())],
-    Action.NOTE: [("body", "备注内容（仅内部可见）", "textarea", True, ())],
-    Action.REQUEST_EXTENSION: [("reason", "延期理由", "textarea", True, ()),
-                               ("until", "申请延至", "datetime", True, ())],
-    Action.DECIDE_EXTENSION: [("approve", "是否批准", "select", True,
-                               (("true", "批准"), ("false", "不批准"))),
-                              ("reason", "说明", "textarea", False, ())],
-    Action.REPORT_PART: [("body", "协办情况", "textarea", True, ())],
-    Action.WAIVE_CO_UNITS: [("reason", "说明", "textarea", False, ())],
-    Action.RESOLVE: [("reply", "办理结果（市民可见）", "textarea", True, ()),
-                     ("photos", "整改照片（可多张，市民可见）", "file", False, ())],
-    Action.SUPERVISE: [("notice", "督办意见", "textarea", True, ()),
-                       ("resolve_by", "新的办结时限（可不填）", "datetime", False, ())],
-    Action.RECHECK: [("result", "回头看结果", "textarea", True, ()),
-                     ("held", "整改效果是否保持", "select", True, YES_NO)],
-    Action.CONFIRM: [("resolved", "问题是否解决", "select", True, (("true", "已解决"),
-                                                              ("false", "未解决"))),
-                     ("satisfaction", "满意度", "select", True,
-                      (("satisfied", "满意"), ("basic", "基本满意"),
-                       ("dissatisfied", "不满意"))),
-                     ("comment", "市民意见", "textarea", False, ())],
-    Action.REOPEN: [("reason", "重办理由", "textarea", True, ())],
-    Action.REJECT: [("reason", "不予受理的理由", "textarea", True, ())],
-    Action.MERGE: [("into", "并入的工单编号", "text", True, ())],
-}  # fmt: skip
-
 
 def _day_arg(name: str, default: date | None, errors: dict[str, str]) -> date | None:
     """A date from the query string; a wrong one is noted in ``errors`` and replaced."""
@@ -229,7 +182,7 @@ def search() -> str:
 
 def _allowed_actions(ticket: Ticket, who: Who) -> list[Action]:
     allowed = []
-    for action in FORMS:
+    for action in ACTIONS:
         try:
             check(action, Status(ticket.status), who.role, relation(ticket, who))
         except Refused:
@@ -257,7 +210,7 @@ def _ticket_page(session: Session, number: str, scope: set[int] | None, *,
     html = render_template(
         "console/ticket.html", ticket=ticket, status_label=STATUS_LABELS[Status(ticket.status)],
         events=[(e, _local(e.created_at)) for e in events], photos=photos,
-        actions=actions, forms=FORMS, labels=ACTION_LABELS,
+        actions=actions, forms=action_forms(), labels={a: label(a) for a in ACTIONS},
         units=units, categories=categories, errors=errors or {}, failed=failed, message=message,
         form=request.form if failed else {}, terms=_matched_terms(ticket),
         local=_local, urgency=_urgency(ticket, hotline().now()),
@@ -291,7 +244,7 @@ def _form_data(action: Action) -> dict[str, Any]:
     data: dict[str, Any] = {"version": request.form.get("version", "")}
     if data["version"].isdigit():
         data["version"] = int(data["version"])
-    for name, _label, kind, required, _choices in FORMS[action]:
+    for name, _label, kind, required, _choices in action_form(action):
         if kind == "file":
             continue
         if kind == "units":
@@ -310,10 +263,10 @@ def act(number: str, action_name: str) -> Any:
         action = Action(action_name)
     except ValueError:
         abort(404)
-    if action not in FORMS:
+    if action not in ACTIONS:
         abort(404)
     app = hotline()
-    schema, _ = SCHEMAS[action]
+    schema = ACTIONS[action].schema
     stored: list[str] = []
     with app.db.transaction() as session:
         scope = current_scope(session)
@@ -348,7 +301,7 @@ def act(number: str, action_name: str) -> Any:
             return _ticket_page(session, number, scope, errors=exc.errors or {},
                                 failed=action.value, message=exc.detail,
                                 status=exc.status)  # fmt: skip
-    flash(f"{ACTION_LABELS[action]}：已完成", "success")
+    flash(f"{label(action)}：已完成", "success")
     return redirect(url_for("console.ticket_page", number=number))
 
 

@@ -23,7 +23,7 @@ from ..extensions import hotline
 from ..links import absolute, tracking_path
 from ..models import Attachment, Category, Ticket, TicketEvent, User
 from ..photos import PreparedPhoto, prepare_uploads
-from ..schemas import TicketSubmissionSchema
+from ..schemas.tickets import TicketSubmissionSchema
 from ..services.actors import RESIDENT
 from ..services.intake import submit_ticket
 from ..services.lifecycle import SATISFACTION, Who, perform

@@ -1,7 +1,7 @@
 import pytest
 from marshmallow import ValidationError
 
-from hotline.schemas import ApiTicketSubmissionSchema, TicketSubmissionSchema
+from hotline.schemas.tickets import ApiTicketSubmissionSchema, TicketSubmissionSchema
 
 
 def load(**data):
@@ -68,3 +68,24 @@ def test_not_an_object() -> None:
 
 def test_priority_is_checked() -> None:
     assert "priority" in errors(description="路灯不亮已经一周", anonymous=True, priority="asap")
+
+
+def test_every_action_has_one_definition_for_the_api_and_the_console() -> None:
+    """The console's forms come from the action schemas: every action the workflow knows
+    has a schema, a label and a form, and each form field is a field of that schema."""
+    from hotline.domain.workflow import Action
+    from hotline.schemas.actions import ACTIONS
+    from hotline.web.forms import action_form
+
+    assert set(ACTIONS) == set(Action) - {Action.CLOSE_UNRATED}  # the sweep's, nobody's form
+    for action, spec in ACTIONS.items():
+        declared = set(spec.schema().fields)
+        assert "version" in declared and spec.label
+        for field in action_form(action):
+            assert field.label and field.kind
+            assert field.name in declared or field.kind == "file", (action, field)
+    resolve = {f.name: f for f in action_form(Action.RESOLVE)}
+    assert resolve["photos"].kind == "file" and resolve["reply"].required
+    confirm = {f.name: f for f in action_form(Action.CONFIRM)}
+    assert confirm["satisfaction"].choices == (("satisfied", "满意"), ("basic", "基本满意"),
+                                               ("dissatisfied", "不满意"))  # fmt: skip
