@@ -24,9 +24,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from hotline.db import Database  # noqa: E402
+from hotline.domain.clock import local_period  # noqa: E402
 from hotline.migrate import upgrade  # noqa: E402
 from hotline.seed import seed_city  # noqa: E402
-from hotline.services.metrics import compute, period  # noqa: E402
+from hotline.services.metrics import compute  # noqa: E402
 
 PG_URL = os.environ.get(
     "HOTLINE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -108,7 +109,7 @@ def main() -> int:
             events = connection.execute(text("SELECT count(*) FROM ticket_events")).scalar()
         print(f"filled {args.tickets:,} tickets and {events:,} events "
               f"in {time.perf_counter() - started:.1f} s")  # fmt: skip
-        start, end = period(date(2026, 10, 1), date(2026, 10, 31), "Asia/Shanghai")
+        start, end = local_period(date(2026, 10, 1), date(2026, 10, 31), "Asia/Shanghai")
         now = datetime(2026, 11, 30, tzinfo=UTC)
         worst = 0.0
         for group_by in ("unit", "category", "street"):

@@ -43,7 +43,7 @@ from hotline.migrate import upgrade  # noqa: E402
 from hotline.seed import seed_city, seed_default_ruleset, seed_demo_accounts  # noqa: E402
 from hotline.services.actors import Actor  # noqa: E402
 from hotline.services.calendar import CalendarCache  # noqa: E402
-from hotline.services.routing import RouterCache  # noqa: E402
+from hotline.services.router_cache import RouterCache  # noqa: E402
 
 PG_URL = os.environ.get(
     "HOTLINE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -31,7 +31,7 @@ from .request import (
     install_converters,
 )
 from .services.calendar import CalendarCache
-from .services.routing import RouterCache
+from .services.router_cache import RouterCache
 from .web import init_web
 from .web.public import render_error_page
 

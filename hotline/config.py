@@ -103,6 +103,11 @@ class Settings:
             if production:
                 raise SettingsError("HOTLINE_SECRET_KEY is required when HOTLINE_ENV=production")
             secret = _development_secret(base / "var" / "secret_key")
+        public_base_url = (env.get("HOTLINE_PUBLIC_BASE_URL") or "").rstrip("/") or None
+        if production and public_base_url is None:
+            # Messages to residents carry tracking links and are sent by workers, without a
+            # request to take the site's address from.
+            raise SettingsError("HOTLINE_PUBLIC_BASE_URL is required when HOTLINE_ENV=production")
         prefix = env.get("HOTLINE_TICKET_PREFIX", "WM")
         if not (prefix.isascii() and prefix.isalpha() and 1 <= len(prefix) <= 4):
             raise SettingsError("HOTLINE_TICKET_PREFIX must be 1-4 ASCII letters")
@@ -113,7 +118,7 @@ class Settings:
             redis_url=env.get("HOTLINE_REDIS_URL") or None,
             secret_key=secret,
             upload_dir=(base / env.get("HOTLINE_UPLOAD_DIR", "var/uploads")).resolve(),
-            public_base_url=(env.get("HOTLINE_PUBLIC_BASE_URL") or "").rstrip("/") or None,
+            public_base_url=public_base_url,
             ticket_prefix=prefix.upper(),
             timezone=env.get("HOTLINE_TIMEZONE", "Asia/Shanghai"),
             max_photo_bytes=_int(env, "HOTLINE_MAX_PHOTO_BYTES", 5 * 1024 * 1024),

@@ -4,20 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from flask import current_app
 
 from .config import Settings
 from .db import Database
+from .domain.clock import utc_now
 from .photos import PhotoStore
 from .services.calendar import CalendarCache
 from .services.intake import IntakePolicy
-from .services.routing import RouterCache
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
+from .services.router_cache import RouterCache
 
 
 @dataclass

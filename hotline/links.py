@@ -1,16 +1,18 @@
-"""Absolute links handed to residents (tracking pages), the same from every channel."""
+"""Tracking links handed to residents within a request (pages, API answers). They have the
+shape of ``domain.tracking.tracking_link``, as the messages' links do (notifications/compose)."""
 
 from __future__ import annotations
 
-from flask import request, url_for
+from flask import request
 
-from .domain.tracking import tracking_token
+from .domain.tracking import tracking_link
 from .extensions import hotline
 
 
 def tracking_path(number: str, salt: str, **extra: str) -> str:
-    token = tracking_token(hotline().settings.secret_key, number, salt)
-    return url_for("public.track", number=number, token=token, **extra)
+    """The tracking link as a path on this site (below the app's mount point, if any)."""
+    link = tracking_link(hotline().settings.secret_key, number, salt, **extra)
+    return request.script_root + link
 
 
 def absolute(path: str) -> str:

@@ -22,7 +22,7 @@ def seed_default_ruleset(session: Session, *, now: datetime) -> str:
 
     from .models import RulesetRecord, RulesetStatus
     from .services.actors import SYSTEM
-    from .services.routing import activate, create_ruleset
+    from .services.rulesets import activate, create_ruleset
 
     text = (files("routing") / "data" / "default_ruleset.yaml").read_text("utf-8")
     data = load_yaml(text).to_dict()

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 from hotline.config import Settings
 from hotline.domain.states import PUBLIC_STATUS_LABELS, STATUS_LABELS, Status
 from hotline.domain.templates import RenderError, render
-from hotline.domain.tracking import tracking_token
+from hotline.domain.tracking import tracking_link
 from hotline.models import OutboxMessage, Ticket, Unit
 from hotline.services.templates import EffectiveTemplate, get_template
 
@@ -23,6 +24,7 @@ from .channels.email import SmtpChannel
 from .channels.sms import HttpSmsGateway
 from .channels.webhook import WebhookChannel
 
+log = logging.getLogger(__name__)
 TEMPLATE_TTL = 5.0  # seconds: an admin's edit reaches every worker within this time
 _templates: dict[str, tuple[float, EffectiveTemplate]] = {}
 
@@ -66,10 +68,8 @@ def values_for(
         "resolve_by": _when(ticket.resolve_by, tz),
     }
     if row.audience == "resident":
-        base = settings.public_base_url or "http://127.0.0.1:8000"
-        token = tracking_token(settings.secret_key, ticket.number, ticket.tracking_salt)
         values["status"] = PUBLIC_STATUS_LABELS[status]
-        values["link"] = f"{base}/track/{ticket.number}?token={token}"
+        values["link"] = _tracking_link(ticket, settings)
         return values
     return values | {
         "status": STATUS_LABELS[status],
@@ -78,6 +78,17 @@ def values_for(
         "address": ticket.address or "",
         "body": (row.payload.get("body") or "")[:120],
     }
+
+
+def _tracking_link(ticket: Ticket, settings: Settings) -> str:
+    """Messages are composed without a request to take the host from, so the link stands on
+    HOTLINE_PUBLIC_BASE_URL (required in production, see config); a development setup
+    without it gets a relative link and a warning rather than a made-up host."""
+    if not settings.public_base_url:
+        log.warning("HOTLINE_PUBLIC_BASE_URL is not set: the tracking link for %s is relative",
+                    ticket.number)  # fmt: skip
+    return tracking_link(settings.secret_key, ticket.number, ticket.tracking_salt,
+                         base=settings.public_base_url or "")  # fmt: skip
 
 
 def compose(session: Session, row: OutboxMessage, settings: Settings) -> tuple[Channel, Message]:

@@ -15,9 +15,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from hotline.background.runtime import runtime, utc_now
+from hotline.background.runtime import runtime
 from hotline.config import Settings
 from hotline.db import Database
+from hotline.domain.clock import utc_now
 from hotline.models import OutboxMessage
 
 from .channels import PermanentError, Suppressed, TransientError

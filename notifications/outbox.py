@@ -10,10 +10,11 @@ from sqlalchemy.orm import Session
 
 from hotline.config import Settings
 from hotline.db import Database
+from hotline.domain.clock import utc_now
 from hotline.models import OutboxMessage
 from hotline.queues import NOTIFICATIONS, OUTBOX_EPOCH, Epoch, hand_on_connection
 
-from .jobs import LEASE, deliver, utc_now
+from .jobs import LEASE, deliver
 
 BATCH = 500
 

@@ -9,11 +9,12 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
+from ..domain.clock import local_period
 from ..domain.numbering import local_day
 from ..domain.states import Role
 from ..extensions import hotline
 from ..schemas.metrics import MetricsQuery, MetricsSchema
-from ..services.metrics import compute, period
+from ..services.metrics import compute
 from .auth import authenticated, db_session
 
 blp = Blueprint("metrics", __name__, url_prefix="/api/v1/metrics",
@@ -33,7 +34,7 @@ class Metrics(MethodView):
         today = local_day(now, app.settings.timezone)
         end_day = args.get("to") or today
         start_day = args.get("from_") or end_day - timedelta(days=29)
-        start, end = period(start_day, end_day, app.settings.timezone)
+        start, end = local_period(start_day, end_day, app.settings.timezone)
         result = compute(db_session(), group_by=args["group_by"], start=start, end=end, now=now)
         result["period"] = {"from": start_day.isoformat(), "to": end_day.isoformat()}
         return result

@@ -10,7 +10,6 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
-from routing.learn import evaluate
 from routing.rules import RulesetError, csv_rows, dump_yaml
 
 from ..domain.states import Role
@@ -28,7 +27,9 @@ from ..schemas.rulesets import (
     RulesetSummarySchema,
     RulesetWriteSchema,
 )
-from ..services import routing as service
+from ..services import rulesets as service
+from ..services.evaluation import evaluate_ruleset
+from ..services.ticket_routing import decision_record
 from .auth import authenticated, db_session, principal
 
 blp = Blueprint(
@@ -155,7 +156,7 @@ class RulesetTest(MethodView):
             args["text"], title=args.get("title") or "", place=args.get("place") or "",
             lat=args.get("latitude"), lng=args.get("longitude"),
         )  # fmt: skip
-        return service.decision_record(compiled, decision)
+        return decision_record(compiled, decision)
 
 
 @blp.route("/<int:ruleset_id>/evaluate")
@@ -168,13 +169,8 @@ class RulesetEvaluate(MethodView):
         """在带标签的样本上评估：准确率、宏平均 F1、各标签得分、混淆矩阵、速度"""
         session = db_session()
         compiled = hotline().routers.compiled(session, service.get_ruleset(session, ruleset_id))
-        texts = [row["text"] for row in args["rows"]]
-        labels = [row["label"] for row in args["rows"]]
-        report = evaluate(
-            compiled.router, texts, labels,
-            matches=service.label_matcher(compiled.router.ruleset, compiled.city),
-        )  # fmt: skip
-        return report.to_dict()
+        rows = [(row["text"], row["label"]) for row in args["rows"]]
+        return evaluate_ruleset(compiled, rows).to_dict()
 
 
 @blp.route("/<int:ruleset_id>/export")

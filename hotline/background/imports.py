@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..config import Settings
 from ..db import Database
+from ..domain.clock import utc_now
 from ..importers.batch import (
     Runtime,
     claim,
@@ -23,7 +24,7 @@ from ..importers.batch import (
 )
 from ..models import ImportBatch
 from ..queues import IMPORTS, IMPORTS_EPOCH, Epoch, hand_on_connection
-from .runtime import runtime, utc_now
+from .runtime import runtime
 
 if TYPE_CHECKING:
     from flask import Flask

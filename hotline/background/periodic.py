@@ -28,8 +28,9 @@ from rq.cron import CronJob, CronScheduler
 from rq.exceptions import StopRequested
 from rq.serializers import JSONSerializer
 
+from ..domain.clock import utc_now
 from ..queues import PERIODIC, RedisReplaced
-from .runtime import runtime, utc_now
+from .runtime import runtime
 
 MAX_WAIT = 5.0  # seconds between attempts to reach Redis, at most: how late we notice it is back
 ERROR_PAUSE = 5.0  # seconds before the scheduler tries a round again that Redis refused

@@ -4,7 +4,6 @@ jobs take them from here too)."""
 from __future__ import annotations
 
 import functools
-from datetime import UTC, datetime
 
 from ..config import Settings
 from ..db import Database
@@ -15,7 +14,3 @@ def runtime() -> tuple[Settings, Database]:
     """The worker process's settings and database (built on first use, never at import)."""
     settings = Settings.from_env()
     return settings, Database(settings.database_url)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)

@@ -40,7 +40,7 @@ def _ruleset_file(file: Path) -> dict[str, Any]:
     from routing.rules import RulesetError
 
     from ..importers.tables import TableError, decode
-    from ..services.routing import parse_ruleset_text
+    from ..services.rulesets import parse_ruleset_text
 
     fmt = "csv" if file.suffix.lower() == ".csv" else "yaml"
     try:
@@ -79,7 +79,7 @@ def export_ruleset(ref: str | None, fmt: str, out: Path | None) -> None:
     from routing.rules import csv_rows, dump_yaml, from_dict
 
     from ..exports import csv_text
-    from ..services.routing import find_ruleset
+    from ..services.rulesets import find_ruleset
 
     with transaction() as session:
         data = find_ruleset(session, ref).data
@@ -102,8 +102,8 @@ def export_ruleset(ref: str | None, fmt: str, out: Path | None) -> None:
 def import_ruleset(file: Path, name: str | None, activate: bool) -> None:
     """Import a YAML or CSV ruleset as a new draft version (all or nothing)."""
     from ..services.actors import SYSTEM
-    from ..services.routing import activate as activate_ruleset
-    from ..services.routing import create_ruleset
+    from ..services.rulesets import activate as activate_ruleset
+    from ..services.rulesets import create_ruleset
 
     data = _ruleset_file(file)
     with transaction() as session:
@@ -119,7 +119,7 @@ def import_ruleset(file: Path, name: str | None, activate: bool) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def update_ruleset(ref: str, file: Path) -> None:
     """Replace the content of draft REF with a YAML or CSV file (all or nothing)."""
-    from ..services.routing import find_ruleset, update_draft
+    from ..services.rulesets import find_ruleset, update_draft
 
     data = _ruleset_file(file)
     with transaction() as session:
@@ -133,7 +133,7 @@ def update_ruleset(ref: str, file: Path) -> None:
 def activate_ruleset(ref: str) -> None:
     """Make ruleset REF the active one (the previous one is archived)."""
     from ..services.actors import Actor
-    from ..services.routing import activate, find_ruleset
+    from ..services.rulesets import activate, find_ruleset
 
     with transaction() as session:
         record = activate(
@@ -155,13 +155,9 @@ def learn_ruleset(
     """Learn a draft ruleset of weighted keywords per label from labelled history."""
     from routing.learn import learn
 
-    from ..services.routing import (
-        CityModel,
-        RouterCache,
-        create_ruleset,
-        create_unit_for_label,
-        resolve_label,
-    )
+    from ..services.router_cache import CityModel, RouterCache
+    from ..services.rulesets import create_ruleset
+    from ..services.training import create_unit_for_label, resolve_label
 
     texts, labels = _rows(file, text_cols, label_col)
     if len(set(labels)) < 2:
@@ -199,7 +195,8 @@ def learn_ruleset(
 
 def _compiled(ref: str | None) -> Any:
     """Ruleset REF (id, name, or the active one) compiled for routing."""
-    from ..services.routing import RouterCache, find_ruleset
+    from ..services.router_cache import RouterCache
+    from ..services.rulesets import find_ruleset
 
     with transaction() as session:
         return RouterCache(refresh_seconds=0).compiled(session, find_ruleset(session, ref))
@@ -214,16 +211,11 @@ def _compiled(ref: str | None) -> Any:
 def evaluate_ruleset(file: Path, text_cols: str, label_col: str, ref: str | None,
                      as_json: bool) -> None:  # fmt: skip
     """Accuracy, macro-F1, per-label scores, confusion matrix and throughput."""
-    from routing.learn import evaluate
-
-    from ..services.routing import label_matcher
+    from ..services.evaluation import evaluate_ruleset
 
     texts, labels = _rows(file, text_cols, label_col)
     compiled = _compiled(ref)
-    report = evaluate(
-        compiled.router, texts, labels,
-        matches=label_matcher(compiled.router.ruleset, compiled.city),
-    )  # fmt: skip
+    report = evaluate_ruleset(compiled, list(zip(texts, labels, strict=True)))
     if as_json:
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
         return

@@ -15,6 +15,7 @@ from routing.rules import RulesetError
 
 from ..config import Settings
 from ..db import Database
+from ..domain.clock import utc_now
 from ..errors import HotlineError
 from ..importers.tables import TableError
 
@@ -48,8 +49,6 @@ def transaction() -> Iterator[Session]:
 
 
 def now() -> datetime:
-    from ..extensions import utc_now
-
     return utc_now()
 
 

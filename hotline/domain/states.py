@@ -1,7 +1,5 @@
-"""Ticket statuses and priorities with the labels people read.
-
-The transition table arrives with the lifecycle work; intake only creates ``reported`` tickets.
-"""
+"""The ticket's vocabularies — statuses and their groups, priorities, channels, roles,
+satisfaction — with the labels people read. The transition table is ``workflow``."""
 
 from __future__ import annotations
 
@@ -50,6 +48,17 @@ PUBLIC_STATUS_LABELS: dict[Status, str] = {
 }
 
 
+S = Status
+# Status groups, each named once; queries and the workflow use the one they mean.
+FINAL = frozenset({S.CLOSED, S.REJECTED, S.MERGED})  # nothing more happens
+NOT_FINAL = frozenset(Status) - FINAL  # anything may still happen (the workflow's "open")
+UNASSIGNED = frozenset({S.REPORTED, S.RETURNED})  # no unit has it: the manual-dispatch queue
+# A unit has it and its deadlines run: worklists, overdue counts, the SLA sweep. Resolved
+# tickets wait for the resident, not the unit, so they are not in it.
+WITH_UNIT = frozenset({S.DISPATCHED, S.ACCEPTED, S.IN_PROGRESS, S.REOPENED})
+HANDLING = frozenset({S.ACCEPTED, S.IN_PROGRESS, S.REOPENED})  # the lead unit has signed for it
+
+
 class Priority(StrEnum):
     NORMAL = "normal"
     URGENT = "urgent"
@@ -68,6 +77,32 @@ class Role(StrEnum):
     UNIT = "unit"
     SUPERVISOR = "supervisor"
     ADMIN = "admin"
+
+
+ROLE_LABELS: dict[Role, str] = {Role.OPERATOR: "话务员", Role.UNIT: "承办单位",
+                                Role.SUPERVISOR: "督办", Role.ADMIN: "管理员"}  # fmt: skip
+# Who acted, as the resident reads it on the tracking page: the office, never a staff name
+# (a unit is named by its own name, the label only when it has none).
+PUBLIC_ROLE_LABELS: dict[Role, str] = {
+    Role.OPERATOR: "12345 热线", Role.UNIT: "承办单位", Role.SUPERVISOR: "督办部门",
+    Role.ADMIN: "工作人员",
+}  # fmt: skip
+
+
+class Satisfaction(StrEnum):
+    """The resident's rating when confirming the fix (回访)."""
+
+    SATISFIED = "satisfied"
+    BASIC = "basic"
+    DISSATISFIED = "dissatisfied"
+
+
+SATISFACTION_LABELS: dict[Satisfaction, str] = {
+    Satisfaction.SATISFIED: "满意", Satisfaction.BASIC: "基本满意",
+    Satisfaction.DISSATISFIED: "不满意",
+}  # fmt: skip
+# The ratings the satisfaction rate (满意率) counts as satisfied.
+COUNTS_AS_SATISFIED = frozenset({Satisfaction.SATISFIED, Satisfaction.BASIC})
 
 
 class UnitKind(StrEnum):

@@ -36,6 +36,8 @@ from jinja2 import (
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from .events import OTHER
+
 AUDIENCES = {"resident": "市民", "unit": "承办单位", "supervisor": "督办部门"}
 
 VARIABLES = {
@@ -91,7 +93,7 @@ DEFAULTS: dict[str, Default] = {
     _R + "rejected": Default("工单{{ number }}未予受理，原因请查看：{{ link }}"),
     _R + "merged": Default("工单{{ number }}与相同问题合并办理，进度：{{ link }}"),
     _R + "reopened": Default("工单{{ number }}已安排重新办理，进度：{{ link }}"),
-    _R + "other": Default("工单{{ number }}有更新：{{ link }}"),
+    _R + OTHER: Default("工单{{ number }}有更新：{{ link }}"),
     _U + "dispatched": Default("工单{{ number }}（{{ category }}）已派给贵单位，"
                                "请于{{ accept_by }}前签收、{{ resolve_by }}前办结。"),
     _U + "sla_warning": Default("工单{{ number }}（{{ category }}）时限将至，"
@@ -101,20 +103,20 @@ DEFAULTS: dict[str, Default] = {
     _U + "reopened": Default("工单{{ number }}（{{ category }}）市民不满意，已退回重办，"
                              "时限 {{ resolve_by }}。"),
     _U + "confirmed": Default("工单{{ number }}（{{ category }}）已获市民确认。"),
-    _U + "other": Default("工单{{ number }}（{{ category }}）有更新。"),
+    _U + OTHER: Default("工单{{ number }}（{{ category }}）有更新。"),
     _S + "escalated": Default("工单{{ number }}（{{ category }}，{{ unit }}）超期升级：{{ body }}"),
     _S + "returned": Default("工单{{ number }}（{{ category }}）被{{ unit }}退单，待裁定："
                              "{{ body }}"),
     _S + "extension_requested": Default("工单{{ number }}（{{ category }}）{{ unit }}申请延期："
                                         "{{ body }}"),
-    _S + "other": Default("工单{{ number }}（{{ category }}）有更新：{{ body }}"),
+    _S + OTHER: Default("工单{{ number }}（{{ category }}）有更新：{{ body }}"),
 }  # fmt: skip
 
 
 def template_key(audience: str, event: str) -> str:
     """The template for an event; events without their own use the audience's "other"."""
     key = f"{audience}.{event}"
-    return key if key in DEFAULTS else f"{audience}.other"
+    return key if key in DEFAULTS else f"{audience}.{OTHER}"
 
 
 def audience_of(key: str) -> str:

@@ -10,6 +10,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+from urllib.parse import quote, urlencode
 
 
 def new_salt() -> str:
@@ -27,3 +28,12 @@ def token_matches(secret_key: str, number: str, salt: str, candidate: str | None
     if not candidate or len(candidate) > 64:
         return False
     return hmac.compare_digest(tracking_token(secret_key, number, salt), candidate)
+
+
+def tracking_link(secret_key: str, number: str, salt: str, *, base: str = "",
+                  **extra: str) -> str:  # fmt: skip
+    """The one shape of a tracking link, for pages, API answers and messages alike:
+    ``base`` (the site's public address; "" for a path on this site) + ``/track/<number>``
+    with the token, then ``extra`` query values. Must agree with the route in web/public.py."""
+    query = urlencode({"token": tracking_token(secret_key, number, salt), **extra})
+    return f"{base}/track/{quote(number, safe='')}?{query}"

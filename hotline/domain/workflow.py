@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from .states import Role, Status
+from .events import EventKind
+from .states import FINAL, HANDLING, NOT_FINAL, Role, Status
 
 S = Status
 
@@ -45,10 +46,6 @@ class Party(StrEnum):
 # How a unit user stands to the ticket; other roles act city-wide.
 LEAD, CO = "lead", "co"
 
-HANDLING = frozenset({S.ACCEPTED, S.IN_PROGRESS, S.REOPENED})
-OPEN = frozenset({S.REPORTED, S.DISPATCHED, S.ACCEPTED, S.RETURNED, S.IN_PROGRESS, S.REOPENED,
-                  S.RESOLVED})  # fmt: skip
-FINAL = frozenset({S.CLOSED, S.REJECTED, S.MERGED})
 OPERATORS = frozenset({Role.OPERATOR, Role.SUPERVISOR})
 
 
@@ -72,7 +69,7 @@ TABLE: dict[Action, Transition] = {
     Action.ARBITRATE: Transition(frozenset({S.RETURNED}), None, frozenset({Role.SUPERVISOR})),
     Action.FEEDBACK: Transition(HANDLING, S.IN_PROGRESS, frozenset({Role.UNIT}),
                                 frozenset({LEAD}), public=True),
-    Action.NOTE: Transition(OPEN, None, frozenset({*OPERATORS, Role.UNIT, Role.ADMIN}),
+    Action.NOTE: Transition(NOT_FINAL, None, frozenset({*OPERATORS, Role.UNIT, Role.ADMIN}),
                             frozenset({LEAD, CO})),
     Action.REQUEST_EXTENSION: Transition(HANDLING, None, frozenset({Role.UNIT}),
                                          frozenset({LEAD})),
@@ -81,7 +78,7 @@ TABLE: dict[Action, Transition] = {
     Action.WAIVE_CO_UNITS: Transition(HANDLING, None, frozenset({Role.SUPERVISOR})),
     Action.RESOLVE: Transition(HANDLING, S.RESOLVED, frozenset({Role.UNIT}), frozenset({LEAD}),
                                public=True),
-    Action.SUPERVISE: Transition(OPEN - {S.RESOLVED}, None, frozenset({Role.SUPERVISOR}),
+    Action.SUPERVISE: Transition(NOT_FINAL - {S.RESOLVED}, None, frozenset({Role.SUPERVISOR}),
                                  public=True),
     Action.RECHECK: Transition(frozenset({S.RESOLVED, S.CLOSED}), None,
                                frozenset({Role.SUPERVISOR})),
@@ -98,15 +95,16 @@ TABLE: dict[Action, Transition] = {
 }  # fmt: skip
 
 # What each action is called once it happened: the kind of its event.
-EVENT_KIND: dict[Action, str] = {
-    Action.DISPATCH: "dispatched", Action.ACCEPT: "accepted", Action.RETURN: "returned",
-    Action.ARBITRATE: "arbitrated", Action.FEEDBACK: "feedback", Action.NOTE: "note",
-    Action.REQUEST_EXTENSION: "extension_requested",
-    Action.DECIDE_EXTENSION: "extension_decided", Action.REPORT_PART: "part_reported",
-    Action.WAIVE_CO_UNITS: "co_units_waived", Action.RESOLVE: "resolved",
-    Action.SUPERVISE: "supervised", Action.RECHECK: "rechecked", Action.CONFIRM: "confirmed",
-    Action.REOPEN: "reopened", Action.REJECT: "rejected", Action.MERGE: "merged",
-    Action.CLOSE_UNRATED: "closed_unrated",
+E = EventKind
+EVENT_KIND: dict[Action, EventKind] = {
+    Action.DISPATCH: E.DISPATCHED, Action.ACCEPT: E.ACCEPTED, Action.RETURN: E.RETURNED,
+    Action.ARBITRATE: E.ARBITRATED, Action.FEEDBACK: E.FEEDBACK, Action.NOTE: E.NOTE,
+    Action.REQUEST_EXTENSION: E.EXTENSION_REQUESTED,
+    Action.DECIDE_EXTENSION: E.EXTENSION_DECIDED, Action.REPORT_PART: E.PART_REPORTED,
+    Action.WAIVE_CO_UNITS: E.CO_UNITS_WAIVED, Action.RESOLVE: E.RESOLVED,
+    Action.SUPERVISE: E.SUPERVISED, Action.RECHECK: E.RECHECKED, Action.CONFIRM: E.CONFIRMED,
+    Action.REOPEN: E.REOPENED, Action.REJECT: E.REJECTED, Action.MERGE: E.MERGED,
+    Action.CLOSE_UNRATED: E.CLOSED_UNRATED,
 }  # fmt: skip
 
 

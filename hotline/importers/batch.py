@@ -21,14 +21,15 @@ from sqlalchemy.orm import Session
 
 from ..config import Settings
 from ..db import Database
+from ..domain.call_records import CallRecord
 from ..models import ImportBatch, ImportRejection
 from ..services.actors import Actor
 from ..services.calendar import CalendarCache
 from ..services.imports import DEFAULT_SOURCE, ImportContext, apply_records
-from ..services.routing import RouterCache
+from ..services.router_cache import RouterCache
 from .mapping import PRESETS, Binding, Mapping, MappingError, bind
 from .reader import Table, TableError, open_table
-from .records import CallRecord, Problem, RowReader
+from .records import Problem, RowReader
 
 CHUNK = 500
 Progress = Callable[[int, int | None], None]  # (rows done, total rows if known)

@@ -1,16 +1,20 @@
-"""One row of a call-centre export → a checked work order, or the reasons it is refused.
+"""One row of a call-centre export, or one pushed call → a checked work order, or the
+reasons it is refused.
 
-Every check names the column and says what is wrong in Chinese, so the person who fixes the
-file knows where to look. Nothing here touches the database.
+Every check names the column (the field, for a pushed call) and says what is wrong in
+Chinese, so the person who fixes the file knows where to look. Nothing here touches the
+database.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from ..domain.call_records import CallRecord
 from ..domain.states import Priority
 from ..domain.text import TextError, normalize_phone, normalize_text
 from .mapping import FIELDS, Binding
@@ -41,22 +45,89 @@ class Problem:
     reason: str
 
 
-@dataclass(frozen=True)
-class CallRecord:
-    external_ref: str
-    description: str
-    title: str | None = None
-    category: str | None = None
-    reported_at: datetime | None = None
-    phone: str | None = None
-    name: str | None = None
-    address: str | None = None
-    street: str | None = None
-    community: str | None = None
-    lead_unit: str | None = None
-    co_units: tuple[str, ...] = ()
-    priority: str | None = None
-    deadline: datetime | None = None
+def check_fields(values: Mapping[str, str], *, tz: ZoneInfo,
+                 date_formats: tuple[str, ...] = DATE_FORMATS,
+                 ) -> CallRecord | list[tuple[str, str]]:  # fmt: skip
+    """A work order's raw text by field (a missing field is empty) → the checked record,
+    or (field, reason) for each problem: lengths, dates, phone, urgency."""
+    problems: list[tuple[str, str]] = []
+    text: dict[str, str | None] = {}
+    for field in LIMITS:
+        raw = values.get(field, "")
+        try:
+            clean = normalize_text(raw, multiline=field == "description") if raw else ""
+        except TextError:
+            problems.append((field, "包含无法识别的字符"))
+            continue
+        if len(clean) > LIMITS[field]:
+            problems.append((field, f"超过 {LIMITS[field]} 个字（实有 {len(clean)} 个字）"))
+            continue
+        text[field] = clean or None
+    if "external_ref" in text and not text["external_ref"]:
+        problems.append(("external_ref", "工单编号为空"))
+    if "description" in text and not text["description"]:
+        if text.get("title"):
+            text["description"] = text["title"]  # some exports put the gist in the title
+        else:
+            problems.append(("description", "诉求内容为空"))
+    phone = None
+    if values.get("phone", "").strip():
+        try:
+            phone = normalize_phone(values["phone"])
+        except ValueError:
+            problems.append(("phone", f"电话号码无效：{values['phone'][:30]}"))
+    dates: dict[str, datetime | None] = {}
+    for field in ("reported_at", "deadline"):
+        raw = values.get(field, "").strip()
+        try:
+            dates[field] = parse_date(raw, tz=tz, formats=date_formats) if raw else None
+        except ValueError as exc:
+            problems.append((field, str(exc)))
+    urgency = (text.get("urgency") or "").replace(" ", "")
+    if urgency not in URGENCY:
+        allowed = "、".join(k for k in URGENCY if k)
+        problems.append(("urgency", f"无法识别的紧急程度：{urgency}（可用：{allowed}）"))
+    if problems:
+        return problems
+    priority = URGENCY.get(urgency)
+    co_units = tuple(n for n in _SPLIT_UNITS.split(text.get("co_units") or "") if n)
+    return CallRecord(
+        external_ref=text["external_ref"] or "", description=text["description"] or "",
+        title=text.get("title"), category=text.get("category"),
+        reported_at=dates.get("reported_at"), phone=phone, name=text.get("name"),
+        address=text.get("address"), street=text.get("street"),
+        community=text.get("community"), lead_unit=text.get("lead_unit"),
+        co_units=co_units, priority=priority.value if priority else None,
+        deadline=dates.get("deadline"),
+    )  # fmt: skip
+
+
+def parse_date(raw: str, *, tz: ZoneInfo, formats: tuple[str, ...] = DATE_FORMATS) -> datetime:
+    """A local date/time in any of the usual spellings → UTC."""
+    value = None
+    text = raw.strip()
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        for fmt in formats:
+            try:
+                value = datetime.strptime(text, fmt)
+                break
+            except ValueError:
+                continue
+    if value is None and re.fullmatch(r"\d{5}(\.\d+)?", text):
+        serial = float(text)  # Excel's day count, as CSV exports from Excel may carry it
+        if 20000 <= serial <= 80000:
+            value = _EXCEL_EPOCH + timedelta(days=serial)
+    if value is None:
+        if _DATE_SHAPE.match(text):
+            raise ValueError(f"日期不存在：{text[:30]}")
+        raise ValueError(f"无法识别的日期：{text[:30]}（如 2026-11-21 09:30）")
+    if not 2000 <= value.year <= 2100:
+        raise ValueError(f"日期超出合理范围：{text[:30]}")
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=tz)
+    return value.astimezone(UTC)
 
 
 class RowReader:
@@ -78,87 +149,11 @@ class RowReader:
             last = self.binding.header[len(cells) - 1] if cells else None
             return [Problem(last, f"该行只有 {len(cells)} 列，表头有 {self.width} 列"
                                   "（文件可能不完整或引号未闭合）")]  # fmt: skip
-        problems: list[Problem] = []
         values: dict[str, str] = dict(self.binding.mapping.fixed)
         for field, found in self.binding.positions.items():
             parts = [cells[i] for i in found if i < len(cells) and cells[i]]
             values[field] = "\n".join(parts)
-        text: dict[str, str | None] = {}
-        for field in LIMITS:
-            raw = values.get(field, "")
-            try:
-                clean = normalize_text(raw, multiline=field == "description") if raw else ""
-            except TextError:
-                problems.append(Problem(self.column_of(field), "包含无法识别的字符"))
-                continue
-            if len(clean) > LIMITS[field]:
-                reason = f"超过 {LIMITS[field]} 个字（实有 {len(clean)} 个字）"
-                problems.append(Problem(self.column_of(field), reason))
-                continue
-            text[field] = clean or None
-        if "external_ref" in text and not text["external_ref"]:
-            problems.append(Problem(self.column_of("external_ref"), "工单编号为空"))
-        if "description" in text and not text["description"]:
-            if text.get("title"):
-                text["description"] = text["title"]  # some exports put the gist in the title
-            else:
-                problems.append(Problem(self.column_of("description"), "诉求内容为空"))
-        phone = None
-        if values.get("phone", "").strip():
-            try:
-                phone = normalize_phone(values["phone"])
-            except ValueError:
-                problems.append(Problem(self.column_of("phone"),
-                                        f"电话号码无效：{values['phone'][:30]}"))  # fmt: skip
-        dates: dict[str, datetime | None] = {}
-        for field in ("reported_at", "deadline"):
-            raw = values.get(field, "").strip()
-            try:
-                dates[field] = self.parse_date(raw) if raw else None
-            except ValueError as exc:
-                problems.append(Problem(self.column_of(field), str(exc)))
-        urgency = (text.get("urgency") or "").replace(" ", "")
-        if urgency not in URGENCY:
-            allowed = "、".join(k for k in URGENCY if k)
-            reason = f"无法识别的紧急程度：{urgency}（可用：{allowed}）"
-            problems.append(Problem(self.column_of("urgency"), reason))
-        if problems:
-            return problems
-        priority = URGENCY.get(urgency)
-        co_units = tuple(n for n in _SPLIT_UNITS.split(text.get("co_units") or "") if n)
-        return CallRecord(
-            external_ref=text["external_ref"] or "", description=text["description"] or "",
-            title=text.get("title"), category=text.get("category"),
-            reported_at=dates.get("reported_at"), phone=phone, name=text.get("name"),
-            address=text.get("address"), street=text.get("street"),
-            community=text.get("community"), lead_unit=text.get("lead_unit"),
-            co_units=co_units, priority=priority.value if priority else None,
-            deadline=dates.get("deadline"),
-        )  # fmt: skip
-
-    def parse_date(self, raw: str) -> datetime:
-        """A local date/time in any of the usual spellings → UTC."""
-        value = None
-        text = raw.strip()
-        try:
-            value = datetime.fromisoformat(text)
-        except ValueError:
-            for fmt in self.formats:
-                try:
-                    value = datetime.strptime(text, fmt)
-                    break
-                except ValueError:
-                    continue
-        if value is None and re.fullmatch(r"\d{5}(\.\d+)?", text):
-            serial = float(text)  # Excel's day count, as CSV exports from Excel may carry it
-            if 20000 <= serial <= 80000:
-                value = _EXCEL_EPOCH + timedelta(days=serial)
-        if value is None:
-            if _DATE_SHAPE.match(text):
-                raise ValueError(f"日期不存在：{text[:30]}")
-            raise ValueError(f"无法识别的日期：{text[:30]}（如 2026-11-21 09:30）")
-        if not 2000 <= value.year <= 2100:
-            raise ValueError(f"日期超出合理范围：{text[:30]}")
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=self.tz)
-        return value.astimezone(UTC)
+        checked = check_fields(values, tz=self.tz, date_formats=self.formats)
+        if isinstance(checked, CallRecord):
+            return checked
+        return [Problem(self.column_of(field), reason) for field, reason in checked]

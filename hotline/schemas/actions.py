@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from marshmallow import Schema, fields, validate
 
+from ..domain.states import SATISFACTION_LABELS, Satisfaction
 from ..domain.workflow import Action
 from .fields import Id, StrictSchema, Text, messages
 
@@ -168,8 +169,7 @@ class RecheckSchema(StrictSchema):
 class ConfirmSchema(StrictSchema):
     version = _version()
     resolved = _yes_no("问题是否解决", (("true", "已解决"), ("false", "未解决")))
-    satisfaction = _choice((("satisfied", "满意"), ("basic", "基本满意"),
-                            ("dissatisfied", "不满意")),
+    satisfaction = _choice(tuple((s.value, SATISFACTION_LABELS[s]) for s in Satisfaction),
                            "应为 satisfied、basic 或 dissatisfied", "满意度")  # fmt: skip
     comment = _text(500, "市民意见", "市民意见", required=False)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,18 +11,13 @@ from sqlalchemy.orm import Session
 from ..domain.sla import POLICIES
 from ..domain.states import Priority, Role
 from ..errors import NotFound, ValidationFailed
-from ..models import AuditEvent, Category, Unit, User
+from ..models import Category, Unit, User
+from . import audit
 from .actors import Actor
 from .auth import MIN_PASSWORD, hash_password, revoke_all_sessions
-from .routing import reference_data_changed
+from .router_cache import reference_data_changed
 
 USERNAME = re.compile(r"[A-Za-z0-9_.-]{2,50}")
-
-
-def _audit(session: Session, action: str, subject: str, actor: Actor, now: datetime,
-           data: dict[str, Any]) -> None:  # fmt: skip
-    session.add(AuditEvent(action=action, subject=subject, actor_id=actor.user_id,
-                           actor_label=actor.label, data=data, created_at=now))  # fmt: skip
 
 
 def create_user(
@@ -51,8 +45,8 @@ def create_user(
                 created_at=now)  # fmt: skip
     session.add(user)
     session.flush()
-    _audit(session, "user.created", f"user:{user.id}", actor, now,
-           {"username": username, "role": role, "unit": unit_code})  # fmt: skip
+    audit.record(session, "user.created", f"user:{user.id}", actor, now,
+                 {"username": username, "role": role, "unit": unit_code})  # fmt: skip
     return user
 
 
@@ -66,8 +60,8 @@ def set_user_active(session: Session, user_id: int, active: bool, *, actor: Acto
     user.active = active
     # Signed-in browsers end now; reactivating the account later does not bring them back.
     ended = 0 if active else revoke_all_sessions(session, user.id, now=now)
-    _audit(session, "user.activated" if active else "user.deactivated", f"user:{user.id}",
-           actor, now, {"username": user.username, "sessions_ended": ended})  # fmt: skip
+    audit.record(session, "user.activated" if active else "user.deactivated", f"user:{user.id}",
+                 actor, now, {"username": user.username, "sessions_ended": ended})  # fmt: skip
     return user
 
 
@@ -86,8 +80,8 @@ def reset_password(session: Session, user_id: int, password: str, *, actor: Acto
                                detail="密码未重置，请根据提示修改")  # fmt: skip
     user.password_hash = hash_password(password)
     ended = revoke_all_sessions(session, user.id, now=now)
-    _audit(session, "user.password_reset", f"user:{user.id}", actor, now,
-           {"username": user.username, "sessions_ended": ended})  # fmt: skip
+    audit.record(session, "user.password_reset", f"user:{user.id}", actor, now,
+                 {"username": user.username, "sessions_ended": ended})  # fmt: skip
     return user
 
 
@@ -114,8 +108,8 @@ def update_unit(session: Session, code: str, values: dict[str, str], *, actor: A
     for name, value in cleaned.items():
         setattr(unit, name, value)
     unit.aliases = aliases
-    _audit(session, "unit.updated", f"unit:{code}", actor, now,
-           {"before": before, "after": cleaned | {"aliases": aliases}})  # fmt: skip
+    audit.record(session, "unit.updated", f"unit:{code}", actor, now,
+                 {"before": before, "after": cleaned | {"aliases": aliases}})  # fmt: skip
     reference_data_changed(session, now=now)  # routing's compiled copies know units' names
     return unit
 
@@ -150,7 +144,7 @@ def update_category(session: Session, code: str, values: dict[str, str], *, acto
         "default_unit": unit_code,
         "active": category.active,
     }
-    _audit(
+    audit.record(
         session,
         "category.updated",
         f"category:{code}",

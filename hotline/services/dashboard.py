@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy import Date, and_, case, cast, func, select
 from sqlalchemy.orm import Session
 
+from ..domain.clock import local_day_bounds, local_period
 from ..models import Category, Ticket, Unit
-from .metrics import compute, period
+from .metrics import compute
 from .queries import unit_subtree
 
 RATES = ("response_rate", "resolution_rate", "satisfaction_rate")
@@ -43,7 +44,7 @@ def resolve(session: Session, filters: Filters) -> Filters:
 
 def ranking(session: Session, filters: Filters, *, now: datetime, timezone: str) -> list[dict]:
     """Units by the mean of their three rates (those with figures), best first."""
-    start, end = period(filters.day_from, filters.day_to, timezone)
+    start, end = local_period(filters.day_from, filters.day_to, timezone)
     groups = compute(session, group_by="unit", start=start, end=end, now=now,
                      territory=filters.territory)["groups"]  # fmt: skip
     rows = []
@@ -66,7 +67,7 @@ def _week(session: Session):  # type: ignore[no-untyped-def]
 
 def weekly(session: Session, filters: Filters, *, timezone: str) -> dict[str, Any]:
     """Tickets per category per week, and per week the share resolved on time."""
-    start, end = period(filters.day_from, filters.day_to, timezone)
+    start, end = local_period(filters.day_from, filters.day_to, timezone)
     where = and_(Ticket.created_at >= start, Ticket.created_at < end)
     if filters.territory is not None:
         where = and_(where, Ticket.territorial_unit_id.in_(filters.territory))
@@ -96,7 +97,7 @@ def weekly(session: Session, filters: Filters, *, timezone: str) -> dict[str, An
 def hotspots(session: Session, filters: Filters, *, timezone: str) -> list[dict[str, Any]]:
     """Places with repeated complaints of one category in the last 30 days to ``day_to``:
     the places to act on before residents call again."""
-    _, end = period(filters.day_to, filters.day_to, timezone)
+    _, end = local_day_bounds(filters.day_to, timezone)
     start = end - timedelta(days=HOTSPOT_DAYS)
     where = and_(Ticket.created_at >= start, Ticket.created_at < end,
                  Ticket.territorial_unit_id.is_not(None),

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from ..errors import ValidationFailed
 from ..models import Category, RoutingCorrection, Ticket, Unit
 from .actors import Actor
+from .events import dispatched_body
 
 
 def assign_units(
@@ -45,9 +46,8 @@ def assign_units(
         ticket.category = chosen
     ticket.lead_unit = units[lead_unit]
     ticket.co_units = [units[c] for c in dict.fromkeys(co_units) if c != lead_unit]
-    helpers = "、".join(u.name for u in ticket.co_units)
-    verb = "改派" if previous_lead else "转交"
-    body = f"已{verb}{units[lead_unit].name}办理" + (f"，{helpers}协办" if helpers else "") + "。"
+    body = dispatched_body(units[lead_unit].name, [u.name for u in ticket.co_units],
+                           again=bool(previous_lead))  # fmt: skip
     _record_correction(session, ticket, actor=actor, now=now)
     data = {"lead_unit": lead_unit, "co_units": [u.code for u in ticket.co_units],
             "previous_lead_unit": previous_lead, "automatic": False}  # fmt: skip

@@ -17,22 +17,20 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from routing.classifier import Decision
-
+from ..domain.call_records import CallRecord
 from ..domain.numbering import local_day
 from ..domain.sla import Clock
 from ..domain.states import Channel, Priority, Status
-from ..domain.tracking import new_salt
 from ..domain.unit_names import UnitName, UnitNames
 from ..domain.workflow import FINAL
-from ..importers.records import CallRecord
 from ..models import Category, OutboxMessage, Ticket, TicketEvent, Unit, ticket_co_units
-from .actors import SYSTEM, Actor
+from .actors import Actor
 from .events import new_event
 from .lifecycle import clock_values
+from .new_ticket import Handover, NewTicketPlan, RoutingNote, Submission, UnitRef, plan_new_ticket
 from .numbering import reserve_numbers
-from .outbox import message_values, payload_for, recipients
-from .routing import Compiled, decision_record, plan_routing
+from .router_cache import Compiled
+from .ticket_routing import Routed, route_new_ticket
 
 DEFAULT_SOURCE = "12345"
 # Still the call centre's to set while the ticket is open (the rest is the workflow's).
@@ -77,6 +75,10 @@ class ImportContext:
         if key not in self._deadlines:
             self._deadlines[key] = clock_values(time_limit, priority, now, self.clock)
         return dict(self._deadlines[key])
+
+    def ref(self, code: str) -> UnitRef:
+        unit = self.units[code]
+        return UnitRef(unit.id, unit.code, unit.name)
 
     def category_for(self, text: str | None) -> Category | None:
         """诉求类型 may be a path (城乡建设-市容环境-占道经营): the most specific part we know."""
@@ -148,51 +150,38 @@ def _last_sequences(session: Session, ticket_ids: list[int]) -> dict[int, int]:
 # ---------------------------------------------------------------- new tickets, as rows
 
 _TICKET_COLUMNS = tuple(c.key for c in Ticket.__table__.columns)
-SUBMITTED = "您的诉求已受理，我们将尽快转交责任单位办理。"
+NO_RULESET = "没有启用的分派规则，请人工派单"
 
 
-@dataclass
-class NewTicket:
-    values: dict[str, Any]  # every column but id and number
-    events: list[tuple[str, Actor, bool, str | None, dict[str, Any]]]  # kind, who, public...
-    co_units: list[int]
-    lead: str | None = None
-
-
-def _plan_new(record: CallRecord, ctx: ImportContext, now: datetime) -> NewTicket:
+def _plan_new(record: CallRecord, ctx: ImportContext, now: datetime) -> NewTicketPlan:
     category = ctx.category_for(record.category)
-    values: dict[str, Any] = dict.fromkeys(_TICKET_COLUMNS)
-    values.update(
-        channel=Channel.CALL_CENTRE.value, external_source=ctx.source,
-        external_ref=record.external_ref, reported_at=record.reported_at, title=record.title,
-        description=record.description, address=record.address, reporter_name=record.name,
-        reporter_phone=record.phone, anonymous=False, consent_contact=False,
-        sms_opt_out=False, status=Status.REPORTED.value,
+    said = Submission(
+        channel=Channel.CALL_CENTRE.value, description=record.description,
         priority=record.priority or (category.priority if category else Priority.NORMAL.value),
-        extensions_used=0, sla={}, supervision_level=0, tracking_salt=new_salt(),
-        created_by_id=ctx.actor.user_id, version=1, created_at=now, updated_at=now,
+        title=record.title, address=record.address, reporter_name=record.name,
+        reporter_phone=record.phone, external_source=ctx.source,
+        external_ref=record.external_ref, reported_at=record.reported_at,
     )  # fmt: skip
-    plan = NewTicket(values, [], [])
-    plan.events.append(("submitted", ctx.actor, True, SUBMITTED,
-                        {"channel": Channel.CALL_CENTRE.value, "source": ctx.source,
-                         "external_ref": record.external_ref,
-                         "category_text": record.category}))  # fmt: skip
     territorial = _territorial(record, ctx)
     lead = ctx.names.resolve(record.lead_unit) if record.lead_unit else None
     if lead is not None and lead in ctx.units:
-        category, territorial = _dispatch_as_named(plan, record, lead, category, territorial, ctx)
+        note, handover, category, territorial = _as_named(record, lead, category, territorial,
+                                                          ctx)  # fmt: skip
     else:
-        category, territorial = _route(plan, record, category, territorial, ctx)
-    values["category_id"] = category.id if category else None
-    values["territorial_unit_id"] = territorial.id if territorial else None
-    if plan.lead is not None:
-        values["status"] = Status.DISPATCHED.value
-        values["lead_unit_id"] = ctx.units[plan.lead].id
-        values.update(ctx.deadlines(category.time_limit if category else None,
-                                    values["priority"], now))  # fmt: skip
+        note, handover, category, territorial = _as_routed(record, category, territorial, ctx)
+    deadlines = None
+    if handover is not None:
+        deadlines = ctx.deadlines(category.time_limit if category else None, said.priority, now)
         if record.deadline is not None:  # the call centre's own time limit prevails
-            values["resolve_by"] = record.deadline
-    return plan
+            deadlines["resolve_by"] = record.deadline
+    return plan_new_ticket(
+        said, actor=ctx.actor, now=now,
+        submitted={"channel": Channel.CALL_CENTRE.value, "source": ctx.source,
+                   "external_ref": record.external_ref, "category_text": record.category},
+        category_id=category.id if category else None,
+        territorial_unit_id=territorial.id if territorial else None,
+        routing=note, handover=handover, deadlines=deadlines,
+    )  # fmt: skip
 
 
 def _territorial(record: CallRecord, ctx: ImportContext) -> Unit | None:
@@ -205,15 +194,12 @@ def _territorial(record: CallRecord, ctx: ImportContext) -> Unit | None:
     return ctx.units[street] if street else None
 
 
-def _decide(record: CallRecord, ctx: ImportContext) -> Decision:
-    assert ctx.routing is not None
-    return ctx.routing.router.route(record.description, title=record.title or "",
-                                    place=record.address or "")  # fmt: skip
+Planned = tuple[RoutingNote | None, Handover | None, Category | None, Unit | None]
 
 
-def _dispatch_as_named(plan: NewTicket, record: CallRecord, lead: str,
-                       category: Category | None, territorial: Unit | None,
-                       ctx: ImportContext) -> tuple[Category | None, Unit | None]:  # fmt: skip
+def _as_named(record: CallRecord, lead: str, category: Category | None,
+              territorial: Unit | None, ctx: ImportContext) -> Planned:  # fmt: skip
+    """To the unit the call centre named; routing, if any, only says the category."""
     co_codes, unknown = [], []
     for name in record.co_units:
         code = ctx.names.resolve(name)
@@ -221,57 +207,48 @@ def _dispatch_as_named(plan: NewTicket, record: CallRecord, lead: str,
             co_codes.append(code)
         elif not code:
             unknown.append(name)
+    note = None
     if category is None and ctx.routing is not None:
         # The unit is settled; routing still names the category (and so the time limit).
-        decision = _decide(record, ctx)
-        plan.values["routing"] = decision_record(ctx.routing, decision)
-        plan.values["ruleset_id"] = ctx.routing.record_id
-        category = ctx.categories.get(decision.category or "")
-        if territorial is None and decision.territorial_unit in ctx.units:
-            territorial = ctx.units[decision.territorial_unit]
-    plan.lead = lead
-    plan.co_units = [ctx.units[c].id for c in co_codes]
-    helpers = "、".join(ctx.units[c].name for c in co_codes)
-    body = f"已转交{ctx.units[lead].name}办理" + (f"，{helpers}协办" if helpers else "") + "。"
-    data: dict[str, Any] = {"lead_unit": lead, "co_units": co_codes, "automatic": False,
-                            "by": "call_centre"}  # fmt: skip
+        routed = _route(record, ctx, chosen_category=None)
+        note = RoutingNote(routed.ruleset_id, routed.record)
+        category = ctx.categories.get(routed.decision.category or "")
+        if territorial is None and routed.territorial:
+            territorial = ctx.units.get(routed.territorial.code)
+    data: dict[str, Any] = {"automatic": False, "by": "call_centre"}
     if unknown:
         data["unknown_co_units"] = unknown
-    plan.events.append(("dispatched", ctx.actor, True, body, data))
-    return category, territorial
+    handover = Handover(ctx.ref(lead), tuple(ctx.ref(c) for c in co_codes), ctx.actor, data)
+    return note, handover, category, territorial
 
 
-def _route(plan: NewTicket, record: CallRecord, category: Category | None,
-           territorial: Unit | None,
-           ctx: ImportContext) -> tuple[Category | None, Unit | None]:  # fmt: skip
+def _as_routed(record: CallRecord, category: Category | None, territorial: Unit | None,
+               ctx: ImportContext) -> Planned:  # fmt: skip
+    """Routed like any complaint; a named unit we do not know leaves it to a person."""
     if ctx.routing is None:
-        plan.events.append(("routed", SYSTEM, False, "没有启用的分派规则，请人工派单",
-                            {"dispatched": False}))  # fmt: skip
-        return category, territorial
-    routed = plan_routing(ctx.routing, _decide(record, ctx),
-                          chosen_category=category.code if category else None)  # fmt: skip
-    plan.values["routing"] = routed.record
-    plan.values["ruleset_id"] = ctx.routing.record_id
+        note = RoutingNote(None, None, NO_RULESET, {"dispatched": False})
+        return note, None, category, territorial
+    routed = _route(record, ctx, chosen_category=category.code if category else None)
     if territorial is None and routed.territorial:
-        territorial = ctx.units.get(routed.territorial)
+        territorial = ctx.units.get(routed.territorial.code)
     if record.lead_unit:
         # The call centre named a unit we do not know: a person decides, with routing's hint.
         reason = f"承办单位「{record.lead_unit}」未能对应到系统中的单位，请人工派单"
-        plan.values["routing"] = {**routed.record, "reason": reason, "confident": False,
-                                  "named_unit": record.lead_unit}  # fmt: skip
-        plan.events.append(("routed", SYSTEM, False, reason,
-                            {**routed.routed_data, "dispatched": False}))  # fmt: skip
-        return category, territorial
-    plan.events.append(("routed", SYSTEM, False, routed.reason, routed.routed_data))
-    if routed.lead is not None:
-        plan.lead = routed.lead
-        plan.co_units = [ctx.units[c].id for c in routed.co_units if c in ctx.units]
-        plan.events.append(("dispatched", SYSTEM, True, routed.dispatched_body,
-                            {"lead_unit": routed.lead, "co_units": list(routed.co_units),
-                             "automatic": True}))  # fmt: skip
-        if routed.category:
-            category = ctx.categories.get(routed.category, category)
-    return category, territorial
+        note = RoutingNote(routed.ruleset_id,
+                           {**routed.record, "reason": reason, "confident": False,
+                            "named_unit": record.lead_unit},
+                           reason, {**routed.event_data, "dispatched": False})  # fmt: skip
+        return note, None, category, territorial
+    handover = routed.handover()
+    if handover is not None and routed.category:
+        category = ctx.categories.get(routed.category.code, category)
+    return routed.note(), handover, category, territorial
+
+
+def _route(record: CallRecord, ctx: ImportContext, *, chosen_category: str | None) -> Routed:
+    assert ctx.routing is not None
+    return route_new_ticket(ctx.routing, text=record.description, title=record.title,
+                            place=record.address, chosen_category=chosen_category)  # fmt: skip
 
 
 def _reserve_ids(session: Session, table: Any, count: int) -> list[int]:
@@ -288,29 +265,28 @@ def _reserve_ids(session: Session, table: Any, count: int) -> list[int]:
     return list(range(last + 1, last + count + 1))
 
 
-def _insert_new(session: Session, plans: list[NewTicket], ctx: ImportContext,
+def _insert_new(session: Session, plans: list[NewTicketPlan], ctx: ImportContext,
                 now: datetime) -> list[int]:  # fmt: skip
     numbers = reserve_numbers(session, count=len(plans), prefix=ctx.prefix,
                               day=local_day(now, ctx.timezone))  # fmt: skip
     ticket_ids = _reserve_ids(session, Ticket.__table__, len(plans))
     event_ids = iter(_reserve_ids(session, TicketEvent.__table__,
                                   sum(len(p.events) for p in plans)))  # fmt: skip
+    blank = dict.fromkeys(_TICKET_COLUMNS)  # COPY names every column, the plan only its own
     tickets, events, messages, co_units = [], [], [], []
     for plan, ticket_id, number in zip(plans, ticket_ids, numbers, strict=True):
-        tickets.append({**plan.values, "id": ticket_id, "number": number})
-        co_units += [{"ticket_id": ticket_id, "unit_id": unit} for unit in plan.co_units]
-        for sequence, (kind, actor, public, body, data) in enumerate(plan.events, start=1):
-            event_id = next(event_ids)
-            events.append({"id": event_id, "ticket_id": ticket_id, "sequence": sequence,
-                           "kind": kind, "actor_id": actor.user_id, "actor_label": actor.label,
-                           "public": public, "body": body, "data": data,
+        tickets.append({**blank, **plan.values, "id": ticket_id, "number": number})
+        co_units += [{"ticket_id": ticket_id, "unit_id": unit} for unit in plan.co_unit_ids]
+        ids = []
+        for sequence, event in enumerate(plan.events, start=1):
+            ids.append(next(event_ids))
+            events.append({"id": ids[-1], "ticket_id": ticket_id, "sequence": sequence,
+                           "kind": event.kind.value, "actor_id": event.actor.user_id,
+                           "actor_label": event.actor.label, "public": event.public,
+                           "body": event.body, "data": event.data,
                            "created_at": now})  # fmt: skip
-            for audience, recipient in recipients(kind, public=public,
-                                                  reporter_phone=plan.values["reporter_phone"],
-                                                  lead_unit=plan.lead):  # fmt: skip
-                messages.append({"ticket_id": ticket_id, "event_id": event_id,
-                                 **message_values(audience, recipient, kind,
-                                                  payload_for(kind, body, data), now)})  # fmt: skip
+        messages += [{"ticket_id": ticket_id, "event_id": ids[m.event], **m.values}
+                     for m in plan.messages]  # fmt: skip
     for table, rows in (
         (Ticket.__table__, tickets),
         (TicketEvent.__table__, events),

@@ -14,17 +14,17 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from ..domain.numbering import local_day
 from ..domain.sla import Clock
-from ..domain.states import Channel, Priority, Status
-from ..domain.tracking import new_salt
+from ..domain.states import Channel, Priority
 from ..errors import ValidationFailed
-from ..models import Attachment, Category, IdempotencyKey, Ticket
+from ..models import Attachment, Category, IdempotencyKey, OutboxMessage, Ticket
 from ..photos import PreparedPhoto
 from .actors import RESIDENT, Actor
 from .events import new_event
-from .lifecycle import start_clock
+from .lifecycle import clock_values
+from .new_ticket import NewTicketPlan, Submission, plan_new_ticket
 from .numbering import assign_number
-from .outbox import notifications_for
-from .routing import Compiled, apply_routing
+from .router_cache import Compiled
+from .ticket_routing import route_new_ticket
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,8 @@ def submit_ticket(
     routing: Compiled | None = None,
     sla_clock: Clock | None = None,
 ) -> Ticket:
-    """Create a ``reported`` ticket from a schema-validated ``data`` dict.
+    """Create a ``reported`` ticket from a schema-validated ``data`` dict (routed, and
+    dispatched when routing is confident, if a ruleset is given).
 
     ``photos`` pairs each prepared photo with the name it was already stored under.
 
@@ -55,40 +56,65 @@ def submit_ticket(
     """
     category = _category(session, data.get("category"))
     anonymous = bool(data.get("anonymous"))
-    priority = data.get("priority") or (category.priority if category else Priority.NORMAL.value)
-    salt = new_salt()
-    ticket = Ticket(
-        number="~" + salt[:23],
-        channel=channel.value,
-        external_ref=data.get("external_ref"),
-        title=data.get("title"),
-        description=data["description"],
-        address=data.get("address"),
-        latitude=data.get("latitude"),
+    said = Submission(
+        channel=channel.value, description=data["description"],
+        priority=data.get("priority") or (category.priority if category else Priority.NORMAL.value),
+        external_ref=data.get("external_ref"), title=data.get("title"),
+        address=data.get("address"), latitude=data.get("latitude"),
         longitude=data.get("longitude"),
         reporter_name=None if anonymous else data.get("reporter_name"),
-        reporter_phone=data.get("reporter_phone"),
-        anonymous=anonymous,
+        reporter_phone=data.get("reporter_phone"), anonymous=anonymous,
         consent_contact=bool(data.get("consent_contact")),
         sms_opt_out=bool(data.get("sms_opt_out")),
-        category=category,
-        status=Status.REPORTED.value,
-        priority=priority,
-        supervision_level=0,
-        tracking_salt=salt,
-        created_by_id=actor.user_id,
-        created_at=now,
-        updated_at=now,
-    )
-    event = new_event(
-        ticket, 1, "submitted", actor=actor, now=now, public=True,
-        body="您的诉求已受理，我们将尽快转交责任单位办理。",
-        data={"channel": channel.value, "category": category.code if category else None},
     )  # fmt: skip
+    chosen = category.code if category else None
+    routed = None if routing is None else route_new_ticket(
+        routing, text=said.description, title=said.title, place=said.address,
+        lat=said.latitude, lng=said.longitude, chosen_category=chosen,
+    )  # fmt: skip
+    handover = routed.handover() if routed else None
+    category_id, time_limit = (category.id, category.time_limit) if category else (None, None)
+    if handover is not None and routed.category is not None:  # nobody chose: routing's
+        category_id, time_limit = routed.category.id, routed.category.time_limit
+    deadlines = None
+    if handover is not None and sla_clock is not None:
+        deadlines = clock_values(time_limit, said.priority, now, sla_clock)
+    plan = plan_new_ticket(
+        said, actor=actor, now=now, submitted={"channel": channel.value, "category": chosen},
+        category_id=category_id,
+        territorial_unit_id=routed.territorial.id if routed and routed.territorial else None,
+        routing=routed.note() if routed else None, handover=handover, deadlines=deadlines,
+    )  # fmt: skip
+    return _write(session, plan, category=category, routing=routing, photos=photos, now=now,
+                  policy=policy)  # fmt: skip
+
+
+def _write(session: Session, plan: NewTicketPlan, *, category: Category | None,
+           routing: Compiled | None, photos: Sequence[tuple[PreparedPhoto, str]],
+           now: datetime, policy: IntakePolicy) -> Ticket:  # fmt: skip
+    """The plan as ORM objects, flushed and numbered. Units and a category routing chose
+    come from the compiled ruleset's detached copies: no query per ticket for them."""
+    values = plan.values
+    ticket = Ticket(number="~" + values["tracking_salt"][:23], **values)
+    if category is not None and category.id == values["category_id"]:
+        ticket.category = category
+    elif values["category_id"] is not None and routing is not None:
+        ticket.category = session.merge(routing.categories[values["category_id"]], load=False)
+    else:
+        ticket.category = None
+    if plan.lead is not None and routing is not None:
+        ticket.lead_unit = session.merge(routing.units[plan.lead.id], load=False)
+        ticket.co_units = [session.merge(routing.units[i], load=False) for i in plan.co_unit_ids]
+    if values["territorial_unit_id"] is not None and routing is not None:
+        ticket.territorial_unit = session.merge(routing.units[values["territorial_unit_id"]],
+                                                load=False)  # fmt: skip
+    events = [new_event(ticket, sequence, e.kind, actor=e.actor, now=now, public=e.public,
+                        body=e.body, data=e.data)
+              for sequence, e in enumerate(plan.events, start=1)]  # fmt: skip
     attachments = [
         Attachment(
             ticket=ticket,
-            event=event,
+            event=events[0],
             stored_name=stored_name,
             original_name=photo.original_name,
             content_type=photo.content_type,
@@ -101,30 +127,14 @@ def submit_ticket(
         )
         for photo, stored_name in photos
     ]
-    events = [event]
-    outcome = None
-    if routing is not None:
-        outcome = apply_routing(
-            ticket, routing, chosen_category=category.code if category else None, now=now,
-            sequence=2,
-        )  # fmt: skip
-        events += outcome.events
-    if outcome and outcome.lead_unit_id:
-        if outcome.category_id:
-            ticket.category = routing.attach_category(session, outcome.category_id)
-        ticket.lead_unit = routing.attach_unit(session, outcome.lead_unit_id)
-        ticket.co_units = [routing.attach_unit(session, i) for i in outcome.co_unit_ids]
-        if sla_clock is not None:
-            start_clock(ticket, now, sla_clock)
-    if routing is not None and ticket.territorial_unit_id:
-        ticket.territorial_unit = routing.attach_unit(session, ticket.territorial_unit_id)
-    messages = [m for e in events for m in notifications_for(ticket, e, now)]
+    messages = [OutboxMessage(ticket=ticket, event=events[m.event], **m.values)
+                for m in plan.messages]  # fmt: skip
     session.add_all([ticket, *events, *attachments, *messages])
     session.flush()
     # Say what a new ticket does not have yet instead of letting the presenter lazy-load
     # empty relationships (and without making the flush track them).
     empty: list[tuple[str, object]] = [("duplicate_of", None), ("attachments", attachments)]
-    if not (outcome and outcome.lead_unit_id):
+    if plan.lead is None:
         empty += [("lead_unit", None), ("co_units", [])]
     if ticket.territorial_unit_id is None:
         empty.append(("territorial_unit", None))

@@ -16,15 +16,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ..domain.sla import MAX_EXTENSION, MAX_EXTENSIONS, RETURN_WINDOW, Clock, deadlines, policy_for
-from ..domain.states import Role, Status
+from ..domain.states import SATISFACTION_LABELS, Role, Satisfaction, Status
 from ..domain.workflow import CO, EVENT_KIND, LEAD, Action, Party, Refused, check
 from ..errors import Conflict, Forbidden, ValidationFailed
 from ..models import Attachment, ExtensionRequest, Ticket, TicketEvent, ticket_co_units
 from .actors import Actor
 from .events import new_event, next_sequence
 from .outbox import notifications_for
-
-SATISFACTION = {"satisfied": "满意", "basic": "基本满意", "dissatisfied": "不满意"}
 
 
 @dataclass(frozen=True)
@@ -165,7 +163,9 @@ def _arbitrate(session, ticket, payload, who, now, clock) -> Outcome:  # type: i
     decision = _required(payload, "decision", "请选择裁决结果（uphold 或 overrule）")
     last_return = session.scalar(
         select(TicketEvent)
-        .where(TicketEvent.ticket_id == ticket.id, TicketEvent.kind == EVENT_KIND[Action.RETURN])
+        .where(
+            TicketEvent.ticket_id == ticket.id, TicketEvent.kind == EVENT_KIND[Action.RETURN].value
+        )
         .order_by(TicketEvent.sequence.desc())
         .limit(1)
     )
@@ -301,19 +301,20 @@ def _recheck(session, ticket, payload, who, now, clock) -> Outcome:  # type: ign
 def _confirm(session, ticket, payload, who, now, clock) -> Outcome:  # type: ignore[no-untyped-def]
     resolved = payload.get("resolved")
     satisfaction = payload.get("satisfaction")
-    if resolved is None or satisfaction not in SATISFACTION:
+    if resolved is None or satisfaction not in SATISFACTION_LABELS:
         raise ValidationFailed({"satisfaction": ["请选择问题是否解决及满意程度"]})
+    rating = Satisfaction(satisfaction)
     ticket.resolved_confirmed = bool(resolved)
-    ticket.satisfaction = satisfaction
-    if resolved and satisfaction != "dissatisfied":
+    ticket.satisfaction = rating.value
+    if resolved and rating is not Satisfaction.DISSATISFIED:
         ticket.status = Status.CLOSED.value
         ticket.closed_at = now
-        body = f"市民确认已解决，评价：{SATISFACTION[satisfaction]}。工单办结。"
+        body = f"市民确认已解决，评价：{SATISFACTION_LABELS[rating]}。工单办结。"
     else:
         _restart_for_redo(session, ticket, now, clock)
         body = "市民反映问题未解决或不满意，已退回承办单位重新办理。"
     comment = payload.get("comment")
-    data = {"resolved": bool(resolved), "satisfaction": satisfaction, "comment": comment,
+    data = {"resolved": bool(resolved), "satisfaction": rating.value, "comment": comment,
             "channel": payload.get("channel", "tracking")}  # fmt: skip
     return Outcome(body, data)
 

@@ -18,7 +18,9 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash
 
 from ..errors import ValidationFailed
-from ..models import AuditEvent, LoginFailure, User
+from ..models import LoginFailure, User
+from . import audit
+from .actors import Actor
 from .auth import MIN_PASSWORD, hash_password, revoke_all_sessions
 
 WINDOW = timedelta(minutes=15)
@@ -106,8 +108,7 @@ def change_password(session: Session, user_id: int, *, current: str, new: str, c
         raise ValidationFailed(errors, detail="密码未修改，请根据提示修改")
     user.password_hash = hash_password(new)
     ended = revoke_all_sessions(session, user.id, now=now)
-    session.add(AuditEvent(action="user.password_changed", subject=f"user:{user.id}",
-                           actor_id=user.id, actor_label=user.display_name,
-                           data={"username": user.username, "sessions_ended": ended},
-                           created_at=now))  # fmt: skip
+    audit.record(session, "user.password_changed", f"user:{user.id}",
+                 Actor(user.id, user.display_name), now,
+                 {"username": user.username, "sessions_ended": ended})  # fmt: skip
     return user

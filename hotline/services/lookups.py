@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from ..domain.workflow import FINAL
+from ..domain.states import FINAL
 from ..models import Ticket
-from .routing import Compiled
+from .router_cache import Compiled
 
 RECENT = timedelta(days=30)
 

@@ -20,16 +20,18 @@ Formulas (version 1, shown in the README and returned with every answer):
 from __future__ import annotations
 
 import statistics
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
+from ..domain.states import COUNTS_AS_SATISFIED, WITH_UNIT, Satisfaction, Status
 from ..models import Category, Ticket, TicketEvent, Unit
 
 FORMULA_VERSION = 1
-OPEN = ("dispatched", "accepted", "in_progress", "reopened")
+# The statuses events led to that are counted per ticket: returns, reopens, resolutions.
+COUNTED = (Status.RETURNED, Status.REOPENED, Status.RESOLVED)
 
 
 def _ratio(numerator: int, denominator: int) -> float | None:
@@ -57,6 +59,8 @@ def compute(
     if territory is not None:
         in_period = and_(in_period, Ticket.territorial_unit_id.in_(territory))
     one = 1
+    satisfied = [s.value for s in Satisfaction if s in COUNTS_AS_SATISFIED]
+    with_unit = [s.value for s in Status if s in WITH_UNIT]
     totals = (
         select(
             key.label("key"),
@@ -79,15 +83,13 @@ def compute(
             ),
             func.sum(case((Ticket.resolved_confirmed.is_(True), one), else_=0)).label("confirmed"),
             func.sum(case((Ticket.satisfaction.is_not(None), one), else_=0)).label("rated"),
-            func.sum(case((Ticket.satisfaction.in_(["satisfied", "basic"]), one), else_=0)).label(
-                "satisfied"
-            ),
+            func.sum(case((Ticket.satisfaction.in_(satisfied), one), else_=0)).label("satisfied"),
             func.sum(case((Ticket.resolved_at.is_not(None), one), else_=0)).label("resolved"),
             func.sum(case((Ticket.resolved_at <= Ticket.resolve_by, one), else_=0)).label(
                 "on_time"
             ),
             func.sum(
-                case((and_(Ticket.status.in_(OPEN), Ticket.resolve_by < now), one), else_=0)
+                case((and_(Ticket.status.in_(with_unit), Ticket.resolve_by < now), one), else_=0)
             ).label("overdue"),
         )
         .where(in_period)
@@ -100,7 +102,7 @@ def compute(
     event_counts = (
         select(key.label("key"), target, func.count(func.distinct(TicketEvent.ticket_id)))
         .join(Ticket, Ticket.id == TicketEvent.ticket_id)
-        .where(in_period, target.in_(["returned", "reopened", "resolved"]))
+        .where(in_period, target.in_([s.value for s in COUNTED]))
         .group_by(key, target)
     )
     counted: dict[Any, dict[str, int]] = {}
@@ -121,8 +123,9 @@ def compute(
             "resolution_rate": _ratio(row["confirmed"], row["answered"]),
             "satisfaction_rate": _ratio(row["satisfied"], row["rated"]),
             "on_time_rate": _ratio(row["on_time"], row["resolved"]),
-            "return_rate": _ratio(events.get("returned", 0), row["dispatched"]),
-            "reopen_rate": _ratio(events.get("reopened", 0), events.get("resolved", 0)),
+            "return_rate": _ratio(events.get(Status.RETURNED, 0), row["dispatched"]),
+            "reopen_rate": _ratio(events.get(Status.REOPENED, 0),
+                                  events.get(Status.RESOLVED, 0)),
             "overdue": row["overdue"],
             "median_handling_hours": _median(spent),
             "counts": {k: row[k] for k in ("dispatched", "responded", "answered", "confirmed",
@@ -173,15 +176,3 @@ def _street_of(session: Session) -> dict[int, int]:
         if current is not None:
             mapping[unit_id] = current
     return mapping or {-1: -1}  # CASE needs at least one branch
-
-
-def period(start: date, end: date, timezone: str) -> tuple[datetime, datetime]:
-    """Local dates (inclusive) → UTC instants [start, end + 1 day)."""
-    from datetime import UTC, time, timedelta
-    from zoneinfo import ZoneInfo
-
-    tz = ZoneInfo(timezone)
-    return (
-        datetime.combine(start, time.min, tzinfo=tz).astimezone(UTC),
-        datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz).astimezone(UTC),
-    )

@@ -8,15 +8,17 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from ..domain.events import EventKind as E
 from ..domain.templates import template_key
 from ..models import OutboxMessage, Ticket, TicketEvent
 
 # event kind → audiences. The resident hears about progress on their own complaint; units
 # about work given to them or running late; supervisors about escalations and disputes.
-RESIDENT_EVENTS = {"accepted", "feedback", "resolved", "confirmed", "closed_unrated",
-                   "rejected", "merged", "reopened"}  # fmt: skip
-UNIT_EVENTS = {"dispatched", "sla_warning", "overdue", "supervised", "reopened", "confirmed"}
-SUPERVISOR_EVENTS = {"escalated", "returned", "extension_requested"}
+RESIDENT_EVENTS = frozenset({E.ACCEPTED, E.FEEDBACK, E.RESOLVED, E.CONFIRMED, E.CLOSED_UNRATED,
+                            E.REJECTED, E.MERGED, E.REOPENED})  # fmt: skip
+UNIT_EVENTS = frozenset({E.DISPATCHED, E.SLA_WARNING, E.OVERDUE, E.SUPERVISED, E.REOPENED,
+                        E.CONFIRMED})  # fmt: skip
+SUPERVISOR_EVENTS = frozenset({E.ESCALATED, E.RETURNED, E.EXTENSION_REQUESTED})
 
 
 def payload_for(kind: str, body: str | None, data: dict[str, Any] | None) -> dict[str, Any]:

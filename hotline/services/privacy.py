@@ -23,13 +23,13 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from ..domain.events import EventKind
 from ..domain.privacy import mask_phone
+from ..domain.states import FINAL
 from ..domain.text import normalize_phone
-from ..domain.workflow import FINAL
 from ..errors import ValidationFailed
 from ..models import (
     Attachment,
-    AuditEvent,
     ExtensionRequest,
     OutboxMessage,
     RoutingCorrection,
@@ -37,12 +37,12 @@ from ..models import (
     TicketEvent,
 )
 from ..photos import PhotoStore
+from . import audit
 from .actors import SYSTEM, Actor
 from .events import new_event, next_sequence
 
 ERASED_PHONE = "[电话已删除]"
 ERASED_NAME = "某某"
-EVENT_KIND = "personal_data_erased"
 REASONS = {"retention": "保存期满", "request": "本人申请"}
 # A mainland mobile number, also written with spaces or dashes (138 1234 1234).
 MOBILE = re.compile(r"(?<!\d)1[3-9]\d(?:[\s-]?\d){8}(?!\d)")
@@ -107,12 +107,13 @@ def erase_ticket(session: Session, ticket: Ticket, *, reason: str, actor: Actor,
         request.decision_note = scrub(request.decision_note)
     sent = list(session.scalars(
         select(Attachment).join(TicketEvent, Attachment.event_id == TicketEvent.id)
-        .where(Attachment.ticket_id == ticket.id, TicketEvent.kind == "submitted")
+        .where(Attachment.ticket_id == ticket.id, TicketEvent.kind == EventKind.SUBMITTED.value)
     ))  # fmt: skip
     for attachment in sent:
         session.delete(attachment)
     session.add(new_event(
-        ticket, next_sequence(session, ticket), EVENT_KIND, actor=actor, now=now, public=False,
+        ticket, next_sequence(session, ticket), EventKind.PERSONAL_DATA_ERASED, actor=actor,
+        now=now, public=False,
         body=f"已删除诉求人的姓名、电话和照片（{REASONS[reason]}）",
         data={"reason": reason, "photos": len(sent)},
     ))  # fmt: skip
@@ -142,8 +143,7 @@ def erase_expired(session: Session, *, now: datetime, retention_days: int, photo
         numbers.append(ticket.number)
     if numbers:
         data = {"retention_days": retention_days, "tickets": numbers}
-        session.add(AuditEvent(action="privacy.expired", subject="tickets", actor_id=None,
-                               actor_label=SYSTEM.label, created_at=now, data=data))  # fmt: skip
+        audit.record(session, "privacy.expired", "tickets", SYSTEM, now, data)
     return numbers
 
 
@@ -170,9 +170,8 @@ def check_resident(session: Session, phone: str, *, actor: Actor, now: datetime)
     total = session.scalar(select(func.count()).where(reported)) or 0
     running = session.scalar(select(func.count()).where(
         reported, Ticket.status.notin_([s.value for s in FINAL]))) or 0  # fmt: skip
-    session.add(AuditEvent(action="privacy.checked", subject=f"phone:{mask_phone(phone)}",
-                           actor_id=actor.user_id, actor_label=actor.label, created_at=now,
-                           data={"tickets": total}))  # fmt: skip
+    audit.record(session, "privacy.checked", f"phone:{mask_phone(phone)}", actor, now,
+                 {"tickets": total})  # fmt: skip
     return Matches(total, running)
 
 
@@ -190,7 +189,6 @@ def erase_resident(session: Session, phone: str, *, actor: Actor, now: datetime,
                     .values(status="skipped", last_error="个人信息已删除，不再发送"))  # fmt: skip
     session.execute(update(OutboxMessage).where(addressed).values(recipient=None))
     numbers = [t.number for t in tickets]
-    session.add(AuditEvent(action="privacy.erased", subject=f"phone:{mask_phone(phone)}",
-                           actor_id=actor.user_id, actor_label=actor.label, created_at=now,
-                           data={"tickets": numbers, "photos": removed}))  # fmt: skip
+    audit.record(session, "privacy.erased", f"phone:{mask_phone(phone)}", actor, now,
+                 {"tickets": numbers, "photos": removed})  # fmt: skip
     return numbers

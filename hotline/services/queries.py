@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from collections.abc import Collection, Sequence
+from datetime import date
+from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from ..domain.clock import local_day_bounds
 from ..domain.states import Role, Status
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..models import Category, Ticket, Unit, ticket_co_units
@@ -38,11 +39,26 @@ def visible_unit_ids(
     return unit_subtree(session, viewer_unit_id) if viewer_unit_id else set()
 
 
-def _visible(stmt: Select, unit_ids: set[int] | None) -> Select:
-    if unit_ids is None:
-        return stmt
+def handled_by(unit_ids: Collection[int] | Select[Any]) -> ColumnElement[bool]:
+    """Tickets these units lead or help on (``unit_ids``: ids, or a query of ids)."""
     co = select(ticket_co_units.c.ticket_id).where(ticket_co_units.c.unit_id.in_(unit_ids))
-    return stmt.where(or_(Ticket.lead_unit_id.in_(unit_ids), Ticket.id.in_(co)))
+    return or_(Ticket.lead_unit_id.in_(unit_ids), Ticket.id.in_(co))
+
+
+def _visible(stmt: Select, unit_ids: set[int] | None) -> Select:
+    return stmt if unit_ids is None else stmt.where(handled_by(unit_ids))
+
+
+def received_within(day_from: date | None, day_to: date | None,
+                    timezone: str) -> list[ColumnElement[bool]]:  # fmt: skip
+    """Tickets received on the local days ``day_from`` to ``day_to`` (both included; either
+    may be left open)."""
+    conditions = []
+    if day_from:
+        conditions.append(Ticket.created_at >= local_day_bounds(day_from, timezone)[0])
+    if day_to:
+        conditions.append(Ticket.created_at < local_day_bounds(day_to, timezone)[1])
+    return conditions
 
 
 def get_ticket_for(
@@ -97,10 +113,6 @@ def decode_cursor(cursor: str) -> int:
         raise ValidationFailed({"cursor": ["分页游标无效，请从第一页重新开始"]}) from exc
 
 
-def _day_start(day: date, tz: str) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=ZoneInfo(tz)).astimezone(UTC)
-
-
 def list_tickets(
     session: Session,
     *,
@@ -132,13 +144,8 @@ def list_tickets(
             Ticket.category_id.in_(select(Category.id).where(Category.code == category))
         )
     if unit:
-        unit_id = select(Unit.id).where(Unit.code == unit).scalar_subquery()
-        co = select(ticket_co_units.c.ticket_id).where(ticket_co_units.c.unit_id == unit_id)
-        stmt = stmt.where(or_(Ticket.lead_unit_id == unit_id, Ticket.id.in_(co)))
-    if created_from:
-        stmt = stmt.where(Ticket.created_at >= _day_start(created_from, timezone))
-    if created_to:
-        stmt = stmt.where(Ticket.created_at < _day_start(created_to + timedelta(days=1), timezone))
+        stmt = stmt.where(handled_by(select(Unit.id).where(Unit.code == unit)))
+    stmt = stmt.where(*received_within(created_from, created_to, timezone))
     if cursor:
         stmt = stmt.where(Ticket.id < decode_cursor(cursor))
     rows = list(

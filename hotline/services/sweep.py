@@ -16,8 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..config import Settings
+from ..domain.events import EventKind
 from ..domain.sla import Clock, warning_at
-from ..domain.states import Status
+from ..domain.states import WITH_UNIT, Status
 from ..domain.workflow import Action, Party
 from ..models import Ticket
 from .actors import SYSTEM
@@ -26,7 +27,6 @@ from .lifecycle import Who, perform
 from .outbox import notifications_for
 
 log = logging.getLogger(__name__)
-HANDLED = (Status.DISPATCHED, Status.ACCEPTED, Status.IN_PROGRESS, Status.REOPENED)
 LEVEL_NAMES = {1: "催办", 2: "督办", 3: "通报"}
 KIND_NAMES = {"accept": "签收", "feedback": "首次反馈", "resolve": "办结"}
 # Overdue by this many working hours → at least this supervision level.
@@ -60,7 +60,7 @@ def sweep(
     session: Session, *, now: datetime, clock: Clock, unrated_after: timedelta = UNRATED_AFTER
 ) -> SweepReport:
     report = SweepReport()
-    locked = select(Ticket).where(Ticket.status.in_([s.value for s in HANDLED]))
+    locked = select(Ticket).where(Ticket.status.in_([s.value for s in WITH_UNIT]))
     if session.get_bind().dialect.name == "postgresql":
         locked = locked.with_for_update(skip_locked=True)  # never wait for an operator
     for ticket in session.scalars(locked):
@@ -91,13 +91,13 @@ def _sweep_one(
             warned.add(kind)
             report.warned += 1
             body = f"{KIND_NAMES[kind]}时限将至（{deadline.astimezone(clock.tz):%m-%d %H:%M}）"
-            events.append(("sla_warning", body, {"deadline": kind, "due": deadline.isoformat()},
-                           False))  # fmt: skip
+            events.append((EventKind.SLA_WARNING, body,
+                           {"deadline": kind, "due": deadline.isoformat()}, False))  # fmt: skip
         if now > deadline and kind not in overdue:
             overdue.add(kind)
             warned.add(kind)
             report.overdue += 1
-            events.append(("overdue", f"已超过{KIND_NAMES[kind]}时限",
+            events.append((EventKind.OVERDUE, f"已超过{KIND_NAMES[kind]}时限",
                            {"deadline": kind, "due": deadline.isoformat()}, False))  # fmt: skip
     if ticket.resolve_by and now > ticket.resolve_by:
         late = clock.working_hours_between(ticket.resolve_by, now)
@@ -106,7 +106,8 @@ def _sweep_one(
             ticket.supervision_level = target
             report.escalated += 1
             data = {"level": target, "late_working_hours": round(late, 1)}
-            events.append(("escalated", f"超期未办结，升级为{LEVEL_NAMES[target]}", data, True))
+            body = f"超期未办结，升级为{LEVEL_NAMES[target]}"
+            events.append((EventKind.ESCALATED, body, data, True))
     if not events:
         return False
     ticket.sla = {**sla, "warned": sorted(warned), "overdue": sorted(overdue)}

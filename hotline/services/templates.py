@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from ..domain import templates as domain
 from ..errors import NotFound, ValidationFailed
-from ..models import AuditEvent, NotificationTemplate
+from ..models import NotificationTemplate
+from . import audit
 from .actors import Actor
 
 
@@ -74,10 +75,10 @@ def save_template(
     row.body, row.subject = body.strip(), (subject or "").strip() or None
     row.sms_template_id = (sms_template_id or "").strip() or None
     row.updated_at, row.updated_by_id = now, actor.user_id
-    _audit(
+    audit.record(
         session,
         "template.saved",
-        key,
+        f"template:{key}",
         actor,
         now,
         {
@@ -99,7 +100,8 @@ def reset_template(session: Session, key: str, *, actor: Actor, now: datetime) -
     row = session.get(NotificationTemplate, key)
     if row is not None:
         session.delete(row)
-        _audit(session, "template.reset", key, actor, now, {"before": {"body": current.body}})
+        audit.record(session, "template.reset", f"template:{key}", actor, now,
+                     {"before": {"body": current.body}})  # fmt: skip
         session.flush()
     return _effective(key, None)
 
@@ -114,9 +116,3 @@ def preview(key: str, body: str | None = None, subject: str | None = None,
         return {"ok": False, "problems": problems, "body": None, "subject": None}
     return {"ok": True, "problems": {}, "body": domain.render(body, domain.SAMPLE),
             "subject": domain.render(subject, domain.SAMPLE) if subject else None}  # fmt: skip
-
-
-def _audit(session: Session, action: str, key: str, actor: Actor, now: datetime,
-           data: dict[str, Any]) -> None:  # fmt: skip
-    session.add(AuditEvent(action=action, subject=f"template:{key}", actor_id=actor.user_id,
-                           actor_label=actor.label, data=data, created_at=now))  # fmt: skip

@@ -5,20 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Select, false, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from ..domain.events import EventKind
 from ..domain.privacy import may_see_phone
-from ..domain.states import Role, Status
+from ..domain.states import UNASSIGNED, WITH_UNIT, Role, Status
 from ..domain.text import normalize_phone
-from ..models import ExtensionRequest, Ticket, TicketEvent, ticket_co_units
+from ..models import ExtensionRequest, Ticket, TicketEvent
+from .queries import handled_by, received_within
 
 PER_PAGE = 50
-OPEN = (Status.DISPATCHED, Status.ACCEPTED, Status.IN_PROGRESS, Status.REOPENED)
-UNASSIGNED = (Status.REPORTED, Status.RETURNED)
 
 
 @dataclass(frozen=True)
@@ -56,16 +55,11 @@ def manual_queue(session: Session, *, page: int = 1) -> Page:
     return _page(session, stmt, page)
 
 
-def _handled_by(unit_ids: set[int]):  # type: ignore[no-untyped-def]
-    co = select(ticket_co_units.c.ticket_id).where(ticket_co_units.c.unit_id.in_(unit_ids))
-    return or_(Ticket.lead_unit_id.in_(unit_ids), Ticket.id.in_(co))
-
-
 def unit_worklist(session: Session, unit_ids: set[int], *, page: int = 1) -> Page:
     """A unit's open tickets (lead or co-unit), the nearest deadline first."""
     stmt = (
         select(Ticket)
-        .where(Ticket.status.in_([s.value for s in OPEN]), _handled_by(unit_ids))
+        .where(Ticket.status.in_([s.value for s in WITH_UNIT]), handled_by(unit_ids))
         .order_by(Ticket.resolve_by.is_(None), Ticket.resolve_by, Ticket.id)
     )
     return _page(session, stmt, page)
@@ -75,7 +69,7 @@ def overdue(session: Session, *, now: datetime, page: int = 1) -> Page:
     """Open tickets past their resolve-by or raised by the sweep, the most escalated first."""
     stmt = (
         select(Ticket)
-        .where(Ticket.status.in_([s.value for s in OPEN]),
+        .where(Ticket.status.in_([s.value for s in WITH_UNIT]),
                or_(Ticket.resolve_by < now, Ticket.supervision_level > 0))
         .order_by(Ticket.supervision_level.desc(), Ticket.resolve_by)
     )  # fmt: skip
@@ -94,7 +88,7 @@ def extension_requests(session: Session) -> list[Ticket]:
         select(Ticket)
         .join(ExtensionRequest, (ExtensionRequest.ticket_id == Ticket.id)
               & ExtensionRequest.decided_at.is_(None))
-        .where(Ticket.status.in_([s.value for s in OPEN]))
+        .where(Ticket.status.in_([s.value for s in WITH_UNIT]))
         .order_by(ExtensionRequest.requested_at).limit(200)
         .options(selectinload(Ticket.lead_unit), selectinload(Ticket.category),
                  selectinload(Ticket.pending_extension))
@@ -103,7 +97,7 @@ def extension_requests(session: Session) -> list[Ticket]:
 
 def recheck_due(session: Session, *, now: datetime, limit: int = 20) -> list[Ticket]:
     """Tickets closed in the last 30 days that nobody has re-checked (回头看) yet."""
-    rechecked = select(TicketEvent.ticket_id).where(TicketEvent.kind == "rechecked")
+    rechecked = select(TicketEvent.ticket_id).where(TicketEvent.kind == EventKind.RECHECKED.value)
     return list(session.scalars(
         select(Ticket)
         .where(Ticket.status == Status.CLOSED.value, Ticket.closed_at >= now - timedelta(days=30),
@@ -120,7 +114,7 @@ def return_reasons(session: Session, tickets: Sequence[Ticket]) -> dict[int, str
         return {}
     rows = session.execute(
         select(TicketEvent.ticket_id, TicketEvent.body)
-        .where(TicketEvent.ticket_id.in_(ids), TicketEvent.kind == "returned")
+        .where(TicketEvent.ticket_id.in_(ids), TicketEvent.kind == EventKind.RETURNED.value)
         .order_by(TicketEvent.sequence)
     )
     return {ticket_id: body or "" for ticket_id, body in rows}  # the last one wins
@@ -174,13 +168,7 @@ def search(session: Session, *, unit_ids: set[int] | None, viewer_role: Role, ti
         stmt = stmt.where(or_(*found))
     if statuses:
         stmt = stmt.where(Ticket.status.in_(list(statuses)))
-    tz = ZoneInfo(timezone)
-    if day_from:
-        stmt = stmt.where(Ticket.created_at >= datetime.combine(day_from, time(), tz))
-    if day_to:
-        stmt = stmt.where(
-            Ticket.created_at < datetime.combine(day_to + timedelta(days=1), time(), tz)
-        )
+    stmt = stmt.where(*received_within(day_from, day_to, timezone))
     if unit_ids is not None:
-        stmt = stmt.where(_handled_by(unit_ids))
+        stmt = stmt.where(handled_by(unit_ids))
     return _page(session, stmt.order_by(Ticket.created_at.desc(), Ticket.id.desc()), page)

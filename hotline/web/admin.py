@@ -12,19 +12,19 @@ from sqlalchemy.orm import Session
 
 from routing.rules import RulesetError
 
-from ..domain.states import Role
+from ..domain.states import ROLE_LABELS, Role
 from ..errors import HotlineError
 from ..extensions import hotline
 from ..models import CalendarDay, Category, RulesetRecord, Unit, User
 from ..services import admin as service
 from ..services import privacy
 from ..services import templates as template_service
+from ..services.evaluation import evaluate_ruleset
 from ..services.outbox import retry_failed, summary
-from ..services.routing import (
+from ..services.rulesets import (
     activate,
     copy_as_draft,
     get_ruleset,
-    label_matcher,
     parse_ruleset_text,
     ruleset_problem,
     update_draft,
@@ -33,11 +33,9 @@ from .staff import current_actor, staff_only
 
 bp = Blueprint("admin", __name__)
 
-ROLE_NAMES = {"operator": "话务员", "unit": "承办单位", "supervisor": "督办", "admin": "管理员"}
-
 
 def _page(template: str, **context: Any) -> str:
-    return render_template(f"console/admin/{template}", role_names=ROLE_NAMES, **context)
+    return render_template(f"console/admin/{template}", role_names=ROLE_LABELS, **context)
 
 
 # ---------------------------------------------------------------- accounts
@@ -422,8 +420,6 @@ def admin_evaluate_ruleset(ruleset_id: int) -> Any:
     import tempfile
     from pathlib import Path
 
-    from routing.learn import evaluate
-
     from ..importers.tables import TableError, read_rows
 
     app = hotline()
@@ -446,7 +442,5 @@ def admin_evaluate_ruleset(ruleset_id: int) -> Any:
             missing = "文件中没有找到 text/诉求内容 与 label/标签 两列"
             return _ruleset_page(session, ruleset_id, message=missing), 422
         compiled = app.routers.compiled(session, get_ruleset(session, ruleset_id))
-        matches = label_matcher(compiled.router.ruleset, compiled.city)
-        texts, labels = [t for t, _ in pairs], [label for _, label in pairs]
-        report = evaluate(compiled.router, texts, labels, matches=matches)
+        report = evaluate_ruleset(compiled, pairs)
         return _ruleset_page(session, ruleset_id, report=report.to_dict())

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from ..domain.calendar import DAY_RANGE_MESSAGE, EARLIEST_DAY, LATEST_DAY
 from ..domain.privacy import may_see_phone
-from ..domain.states import STATUS_LABELS, Role, Status
+from ..domain.states import STATUS_LABELS, WITH_UNIT, Role, Status
 from ..domain.workflow import Action, Refused, check
 from ..errors import HotlineError
 from ..exports import csv_text
@@ -62,7 +62,7 @@ def _local(value: datetime | None) -> datetime | None:
 
 def _urgency(ticket: Ticket, now: datetime) -> str:
     """overdue / warning / "" — for the colour of a worklist row."""
-    if ticket.resolve_by is None or ticket.status not in {s.value for s in worklists.OPEN}:
+    if ticket.resolve_by is None or ticket.status not in WITH_UNIT:
         return ""
     if ticket.resolve_by < now or ticket.supervision_level > 0:
         return "overdue"

@@ -8,20 +8,10 @@ from urllib.parse import urlencode
 from flask import Flask
 from markupsafe import Markup, escape
 
+from ..domain.events import event_label
 from ..domain.privacy import mask_name, mask_phone
 from ..extensions import hotline
 from ..photos import ACCEPT
-
-EVENT_LABELS = {
-    "submitted": "受理", "routed": "自动分派", "dispatched": "派单", "accepted": "签收",
-    "returned": "退单", "arbitrated": "退单裁决", "feedback": "反馈进展", "note": "备注",
-    "extension_requested": "申请延期", "extension_decided": "延期审批",
-    "part_reported": "协办报告", "co_units_waived": "免除协办报告", "resolved": "办结",
-    "supervised": "督办", "rechecked": "回头看", "confirmed": "回访", "reopened": "重办",
-    "rejected": "不予受理", "merged": "合并", "closed_unrated": "超时未评价办结",
-    "sla_warning": "时限预警", "overdue": "超期", "escalated": "升级督办", "updated": "热线更新",
-    "personal_data_erased": "删除个人信息", "other": "其他事件",
-}  # fmt: skip
 
 
 def init_filters(app: Flask) -> None:
@@ -39,10 +29,6 @@ def photo_limits() -> dict[str, Any]:
     return {"photo_limits": {"bytes": settings.max_photo_bytes, "files": settings.max_photos,
                              "mb": f"{settings.max_photo_bytes / (1024 * 1024):g}",
                              "accept": ACCEPT}}  # fmt: skip
-
-
-def event_label(kind: str) -> str:
-    return EVENT_LABELS.get(kind, kind)
 
 
 def merge_page(query: dict[str, str], page: int) -> str:

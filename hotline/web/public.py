@@ -13,8 +13,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 
+from ..domain.events import EventKind
 from ..domain.privacy import mask_name, mask_phone
-from ..domain.states import PUBLIC_STATUS_LABELS, Channel, Status
+from ..domain.states import (
+    PUBLIC_ROLE_LABELS,
+    PUBLIC_STATUS_LABELS,
+    SATISFACTION_LABELS,
+    Channel,
+    Role,
+    Status,
+)
 from ..domain.text import normalize_text
 from ..domain.tracking import token_matches
 from ..domain.workflow import Action, Party
@@ -26,7 +34,7 @@ from ..photos import PreparedPhoto, prepare_uploads
 from ..schemas.tickets import TicketSubmissionSchema
 from ..services.actors import RESIDENT
 from ..services.intake import submit_ticket
-from ..services.lifecycle import SATISFACTION, Who, perform
+from ..services.lifecycle import Who, perform
 from ..services.queries import lock_ticket
 from .files import private_file
 
@@ -142,17 +150,16 @@ def submit() -> Any:
     return redirect(tracking_path(number, salt, new="1"), code=303)
 
 
-ROLE_PUBLIC = {"operator": "12345 热线", "supervisor": "督办部门", "admin": "工作人员"}
 # Internal steps a resident should still understand, told without the internal reasons.
-EXPLAINED = {"returned", "extension_decided"}
+EXPLAINED = (EventKind.RETURNED, EventKind.EXTENSION_DECIDED)
 
 
 def _public_line(session: Session, event: TicketEvent, tz: ZoneInfo) -> dict[str, Any] | None:
     at = event.created_at.astimezone(tz)
-    if event.kind == "returned":
+    if event.kind == EventKind.RETURNED:
         return {"at": at, "who": "12345 热线",
                 "body": "原承办单位反映该问题不属其职责，正在重新确定承办单位。"}  # fmt: skip
-    if event.kind == "extension_decided":
+    if event.kind == EventKind.EXTENSION_DECIDED:
         data = event.data or {}
         if not data.get("approve") or not data.get("until"):
             return None  # a refused request changes nothing for the resident
@@ -169,9 +176,9 @@ def public_actor(session: Session, event: TicketEvent) -> str:
     user = session.get(User, event.actor_id)
     if user is None:
         return "工作人员"
-    if user.role == "unit":
-        return user.unit.name if user.unit else "承办单位"
-    return ROLE_PUBLIC.get(user.role, "工作人员")
+    if user.role == Role.UNIT and user.unit:
+        return user.unit.name
+    return PUBLIC_ROLE_LABELS.get(user.role, "工作人员")
 
 
 def _tracked_ticket(session: Session, number: str, token: str) -> Ticket:
@@ -196,7 +203,7 @@ def track(number: str) -> Any:
             select(TicketEvent)
             .where(
                 TicketEvent.ticket_id == ticket.id,
-                TicketEvent.public | TicketEvent.kind.in_(list(EXPLAINED)),
+                TicketEvent.public | TicketEvent.kind.in_([k.value for k in EXPLAINED]),
             )
             .order_by(TicketEvent.sequence)
         ).all()
@@ -224,6 +231,7 @@ def track(number: str) -> Any:
         token=token,
         link=absolute(tracking_path(view["number"], ticket.tracking_salt)),
         new=request.args.get("new") == "1",
+        satisfaction_labels=SATISFACTION_LABELS,
         thanks=request.args.get("thanks") == "1",
     )
     return page, 200, {"Cache-Control": "private, no-store"}
@@ -236,7 +244,7 @@ def confirm(number: str) -> Any:
     token = request.args.get("token", "")
     resolved = request.form.get("resolved")
     satisfaction = request.form.get("satisfaction")
-    if resolved not in ("yes", "no") or satisfaction not in SATISFACTION:
+    if resolved not in ("yes", "no") or satisfaction not in SATISFACTION_LABELS:
         return render_error_page(422, "请完整填写评价", "请选择问题是否解决以及您的满意程度。")
     comment = normalize_text(request.form.get("comment", ""))[:500] or None
     try:

@@ -13,7 +13,7 @@ from flask import Flask, abort, redirect, request, url_for
 from flask_login import LoginManager, current_user
 from sqlalchemy.orm import Session
 
-from ..domain.states import Role
+from ..domain.states import ROLE_LABELS, Role
 from ..extensions import hotline
 from ..models import User
 from ..services.actors import Actor
@@ -21,8 +21,6 @@ from ..services.auth import session_user
 from ..services.lifecycle import Who
 from ..services.queries import visible_unit_ids
 
-ROLE_LABELS = {Role.OPERATOR: "话务员", Role.UNIT: "承办单位", Role.SUPERVISOR: "督办",
-               Role.ADMIN: "管理员"}  # fmt: skip
 STAFF = (Role.OPERATOR, Role.UNIT, Role.SUPERVISOR, Role.ADMIN)
 CITY_WIDE = (Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN)
 

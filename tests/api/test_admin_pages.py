@@ -52,6 +52,16 @@ def test_create_and_deactivate_an_account(app, db) -> None:
             session.execute(delete(User).where(User.username == "zjj1"))
 
 
+def test_the_role_list_reads_the_domain_labels(app) -> None:
+    admin = signed_in(app, "admin", "demo-admin-1")
+    page = "/console/admin/users"
+    text = form_post(admin, page, page, username="x", role="supervisor").get_data(as_text=True)
+    assert ('<option value="operator" >话务员</option><option value="unit" >承办单位</option>'
+            '<option value="supervisor" selected>督办</option>'
+            '<option value="admin" >管理员</option>') in text  # fmt: skip
+    assert "<td>管理员</td>" in text  # the demo admin's row
+
+
 def test_unit_contacts_and_aliases(app, db) -> None:
     admin = signed_in(app, "admin", "demo-admin-1")
     page = "/console/admin/units"

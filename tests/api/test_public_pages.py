@@ -218,6 +218,20 @@ def test_tracking_page_is_not_cached_and_uses_public_base_url(settings, db, cloc
     )
 
 
+def test_tracking_links_are_the_routes_own_urls(app) -> None:
+    from flask import url_for
+
+    from hotline.domain.tracking import tracking_token
+    from hotline.links import tracking_path
+
+    token = tracking_token("test-secret", "WM20261121-0001", "salt")
+    for base_url in ("http://localhost/", "http://localhost/hotline/"):  # mounted below a path
+        with app.test_request_context("/", base_url=base_url):
+            assert tracking_path("WM20261121-0001", "salt", new="1") == url_for(
+                "public.track", number="WM20261121-0001", token=token, new="1"
+            )
+
+
 def _resolve_via_api(client, number: str) -> None:
     unit, supervisor = (
         {"Authorization": "Bearer hl_demo_unit"},

@@ -24,7 +24,7 @@ from hotline.importers.rejected import rejected_rows
 from hotline.models import ImportBatch, Ticket, TicketEvent
 from hotline.services.actors import Actor
 from hotline.services.calendar import CalendarCache
-from hotline.services.routing import RouterCache
+from hotline.services.router_cache import RouterCache
 
 HEADER = ["工单编号", "工单标题", "诉求内容", "诉求类型", "来电时间", "来电号码", "求助人员",
           "事件发生地", "街道", "社区", "承办单位", "协办单位", "紧急程度", "办理时限",

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from sqlalchemy import select, update
 
 from hotline.cli import main
+from hotline.domain.clock import local_period
 from hotline.models import (
     Attachment,
     AuditEvent,
@@ -22,7 +23,7 @@ from hotline.models import (
     TicketEvent,
 )
 from hotline.photos import PhotoStore
-from hotline.services.metrics import compute, period
+from hotline.services.metrics import compute
 from tests.helpers import auth, csrf_token, image_bytes
 
 OPERATOR, UNIT = auth("hl_demo_operator"), auth("hl_demo_unit")
@@ -106,7 +107,7 @@ def snapshot(db, number: str) -> dict:
 
 
 def metrics(db, now) -> dict:
-    start, end = period(date(2026, 11, 1), date(2026, 11, 30), "Asia/Shanghai")
+    start, end = local_period(date(2026, 11, 1), date(2026, 11, 30), "Asia/Shanghai")
     with db.transaction() as session:
         return {group: compute(session, group_by=group, start=start, end=end, now=now)
                 for group in ("unit", "category", "street")}  # fmt: skip

@@ -10,13 +10,8 @@ from sqlalchemy import delete, func, select
 from hotline.errors import Conflict, ValidationFailed
 from hotline.models import AuditEvent, RulesetRecord
 from hotline.services.actors import Actor
-from hotline.services.routing import (
-    RouterCache,
-    activate,
-    copy_as_draft,
-    create_ruleset,
-    update_draft,
-)
+from hotline.services.router_cache import RouterCache
+from hotline.services.rulesets import activate, copy_as_draft, create_ruleset, update_draft
 from tests.helpers import restore_seeded_ruleset
 
 NOW = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)

@@ -55,3 +55,24 @@ def test_disputed_returns_reach_the_campaign_office(client, db, settings, receiv
         row = session.scalar(select(OutboxMessage).where(
             OutboxMessage.template == "supervisor.returned"))  # fmt: skip
         assert row.status == "sent"
+
+
+def test_residents_links_stand_on_the_public_base_url(client, db, settings, caplog) -> None:
+    """Messages are sent without a request: the link needs HOTLINE_PUBLIC_BASE_URL, and
+    without it (development) it stays relative and says so in the log, never a made-up host."""
+    from notifications.compose import compose
+
+    ticket = client.post("/api/v1/tickets", json=VALID, headers=auth()).json
+    client.post(f"/api/v1/tickets/{ticket['number']}/actions/accept",
+                json={"version": ticket["version"]}, headers=auth("hl_demo_unit"))  # fmt: skip
+    with db.transaction() as session:
+        row = session.scalar(select(OutboxMessage)
+                             .where(OutboxMessage.template == "resident.accepted"))  # fmt: skip
+        public = replace(settings, public_base_url="https://12345.example.gov.cn")
+        _, message = compose(session, row, public)
+        assert f"https://12345.example.gov.cn/track/{ticket['number']}?token=" in message.text
+        with caplog.at_level("WARNING", logger="notifications.compose"):
+            _, message = compose(session, row, replace(settings, public_base_url=None))
+    assert f"进度：/track/{ticket['number']}?token=" in message.text
+    assert "127.0.0.1" not in message.text
+    assert "HOTLINE_PUBLIC_BASE_URL is not set" in caplog.text

@@ -82,6 +82,21 @@ def test_empty_description_falls_back_to_the_title_else_is_refused() -> None:
     assert problem.reason == "工单编号为空"
 
 
+def test_a_pushed_call_is_checked_by_field_without_a_file() -> None:
+    from zoneinfo import ZoneInfo
+
+    from hotline.importers.records import check_fields
+
+    tz = ZoneInfo("Asia/Shanghai")
+    record = check_fields({"external_ref": "P1", "description": "井盖缺失", "urgency": "紧急",
+                           "reported_at": "2026-11-20 09:30"}, tz=tz)  # fmt: skip
+    assert isinstance(record, CallRecord) and record.priority == "urgent"
+    assert record.reported_at == datetime(2026, 11, 20, 1, 30, tzinfo=UTC)
+    problems = check_fields({"external_ref": "P2", "description": "", "phone": "12",
+                             "deadline": "2026-02-30"}, tz=tz)  # fmt: skip
+    assert [field for field, _ in problems] == ["description", "phone", "deadline"]
+
+
 def test_a_short_row_is_a_cut_off_file() -> None:
     (problem,) = reader().read(["GD1", "路灯不亮"])
     assert "只有 2 列" in problem.reason and "不完整" in problem.reason
