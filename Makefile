@@ -50,7 +50,7 @@ lint: venv
 # run (schemathesis, tests/contract) once, on PostgreSQL, against gunicorn.
 test: lint browser
 	HOTLINE_TEST_DATABASE=sqlite $(BIN)/pytest -q tests --ignore=tests/contract
-	HOTLINE_TEST_DATABASE=postgresql $(BIN)/pytest -q tests/integration tests/api tests/jobs tests/contract
+	HOTLINE_TEST_DATABASE=postgresql $(BIN)/pytest -q tests/services tests/serving tests/api tests/pages tests/jobs tests/contract
 
 # Debian's chromium for the browser tests, and a CJK font so screenshots show the Chinese.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

@@ -20,24 +20,20 @@ import random
 import subprocess
 import sys
 import time
-import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.common import new_database  # noqa: E402
 from hotline.db import Database  # noqa: E402
 from hotline.migrate import upgrade  # noqa: E402
-from hotline.seed import seed_city, seed_default_ruleset  # noqa: E402
+from hotline.seed import seed_demo  # noqa: E402
 
-PG_URL = os.environ.get(
-    "HOTLINE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 SAMPLE = REPO.parent / "shared" / "data" / "public_messages_495.csv"
 BIN = Path(sys.executable).parent
 HEADER = ["工单编号", "工单标题", "诉求内容", "诉求类型", "来电时间", "来电号码", "求助人员",
@@ -143,18 +139,13 @@ def main() -> int:
     parser.add_argument("--no-xlsx", action="store_true")
     args = parser.parse_args()
 
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    name = f"hotline_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    url, _, drop = new_database("import")
     try:
         upgrade(url)
         database = Database(url)
         now = datetime.now().astimezone()
         with database.transaction() as session:
-            seed_city(session, now=now)
-            seed_default_ruleset(session, now=now)
+            seed_demo(session, now=now, accounts=False)
         database.dispose()
         env = {**os.environ, "HOTLINE_DATABASE_URL": url, "HOTLINE_SECRET_KEY": "bench"}
         env.pop("HOTLINE_REDIS_URL", None)
@@ -184,8 +175,7 @@ def main() -> int:
                 print(f"XLSX {args.rows:,} rows: {args.rows / seconds:,.0f} rows/s, "
                       f"peak {peak:.0f} MB  [{last}]")  # fmt: skip
     finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        drop()
     return 0
 
 

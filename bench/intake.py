@@ -20,7 +20,6 @@ import tempfile
 import threading
 import time
 import unicodedata
-import uuid
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -28,15 +27,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bench.common import PG_URL, new_database  # noqa: E402
+
 BIN = REPO / ".venv" / "bin"
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "public_messages_495.jsonl"
-DEFAULT_PG_URL = os.environ.get(
-    "HOTLINE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 TOKEN = "hl_demo_operator"  # noqa: S105 - public demo token that `hotline seed --demo` creates
 WARMUP = 50
 TARGET_RATIO = 0.40
@@ -103,7 +101,7 @@ def parse_args() -> argparse.Namespace:
         help="alternate the two phases this many times (requests are split between rounds), "
         "so drift on a shared machine hits both alike",
     )
-    parser.add_argument("--pg-url", default=DEFAULT_PG_URL, help="PostgreSQL admin URL")
+    parser.add_argument("--pg-url", default=PG_URL, help="PostgreSQL admin URL")
     parser.add_argument("--port", type=int, default=None, help="default: a free port")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="JSONL complaints")
     args = parser.parse_args()
@@ -292,19 +290,13 @@ def main() -> int:
     base = f"http://127.0.0.1:{port}"
     texts = load_texts(args.data)
 
-    name = f"hotline_bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(args.pg_url, isolation_level="AUTOCOMMIT")
     server: subprocess.Popen[bytes] | None = None
-    created = False
+    url, name, drop = new_database("intake", args.pg_url)
     try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        created = True
-        database_url = make_url(args.pg_url).set(database=name)
         with tempfile.TemporaryDirectory(prefix="hotline-bench-") as uploads:
             env = {
                 **os.environ,
-                "HOTLINE_DATABASE_URL": database_url.render_as_string(hide_password=False),
+                "HOTLINE_DATABASE_URL": url,
                 "HOTLINE_SECRET_KEY": "bench-secret",
                 "HOTLINE_UPLOAD_DIR": uploads,
             }
@@ -359,10 +351,7 @@ def main() -> int:
             stop(server)
     finally:
         stop(server)
-        if created:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop()
 
     report(intake)
     report(health)

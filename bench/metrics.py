@@ -10,28 +10,22 @@ generate_series (a few seconds per million), with plausible shares of each outco
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
-import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.common import new_database  # noqa: E402
 from hotline.db import Database  # noqa: E402
 from hotline.domain.clock import local_period  # noqa: E402
 from hotline.migrate import upgrade  # noqa: E402
 from hotline.seed import seed_city  # noqa: E402
 from hotline.services.metrics import compute  # noqa: E402
-
-PG_URL = os.environ.get(
-    "HOTLINE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 
 # One year of tickets ending 2026-11-30; outcomes by share of tickets.
 FILL = """
@@ -81,11 +75,7 @@ def main() -> int:
     parser.add_argument("--tickets", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    name = f"hotline_bench_metrics_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    url, _, drop = new_database("metrics")
     database: Database | None = None
     try:
         upgrade(url)
@@ -131,9 +121,7 @@ def main() -> int:
     finally:
         if database is not None:
             database.dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop()
     return 0
 
 

@@ -24,25 +24,22 @@ from pathlib import Path
 from redis import Redis
 from rq import Queue
 from rq.serializers import JSONSerializer
-from sqlalchemy import create_engine, insert, select, text, update
-from sqlalchemy.engine import make_url
+from sqlalchemy import insert, select, update
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.common import new_database  # noqa: E402
 from hotline.config import Settings  # noqa: E402
 from hotline.db import Database  # noqa: E402
 from hotline.domain.states import Channel  # noqa: E402
 from hotline.migrate import upgrade  # noqa: E402
 from hotline.models import OutboxMessage, Unit  # noqa: E402
 from hotline.queues import NOTIFICATIONS as QUEUE  # noqa: E402
-from hotline.seed import seed_city, seed_default_ruleset  # noqa: E402
+from hotline.seed import seed_demo  # noqa: E402
 from hotline.services.intake import IntakePolicy, submit_ticket  # noqa: E402
 from notifications.outbox import flush  # noqa: E402
 
-PG_URL = os.environ.get(
-    "HOTLINE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 BIN = Path(sys.executable).parent
 
 
@@ -88,11 +85,7 @@ def main() -> int:
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/14")
     parser.add_argument("--timeout", type=float, default=600.0)
     args = parser.parse_args()
-    name = f"hotline_bench_outbox_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    url, _, drop = new_database("outbox")
     redis = Redis.from_url(args.redis)
     redis.flushdb()
     workers: list[subprocess.Popen[bytes]] = []
@@ -103,8 +96,7 @@ def main() -> int:
         database = Database(url)
         now = datetime.now(UTC)
         with database.transaction() as session:
-            seed_city(session, now=now)
-            seed_default_ruleset(session, now=now)
+            seed_demo(session, now=now, accounts=False)
             secret = uuid.uuid4().hex
             session.execute(update(Unit).values(webhook_url=receiver.url, webhook_secret=secret))
             ticket = submit_ticket(
@@ -163,8 +155,7 @@ def main() -> int:
         redis.flushdb()
         if database is not None:
             database.dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        drop()
         receiver.server.shutdown()
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
 import re
 import statistics
 import sys
@@ -22,12 +21,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.common import new_database  # noqa: E402
 from hotline.app import create_app  # noqa: E402
 from hotline.config import Settings  # noqa: E402
 from hotline.db import Database  # noqa: E402
@@ -40,23 +39,17 @@ from hotline.importers.batch import (  # noqa: E402
     units_of_work,
 )
 from hotline.migrate import upgrade  # noqa: E402
-from hotline.seed import seed_city, seed_default_ruleset, seed_demo_accounts  # noqa: E402
+from hotline.seed import seed_demo  # noqa: E402
 from hotline.services.actors import Actor  # noqa: E402
 from hotline.services.calendar import CalendarCache  # noqa: E402
 from hotline.services.router_cache import RouterCache  # noqa: E402
-
-PG_URL = os.environ.get(
-    "HOTLINE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 
 
 def load(url: str, count: int) -> None:
     database = Database(url)
     now = datetime.now(UTC)
     with database.transaction() as session:
-        seed_city(session, now=now)
-        seed_default_ruleset(session, now=now)
-        seed_demo_accounts(session, now=now)
+        seed_demo(session, now=now)
     with TemporaryDirectory() as tmp:
         path = Path(tmp) / "load.csv"
         with path.open("w", encoding="utf-8", newline="") as handle:
@@ -92,11 +85,7 @@ def main() -> int:
     parser.add_argument("--tickets", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=20)
     args = parser.parse_args()
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    name = f"hotline_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    url, _, drop = new_database("worklist")
     try:
         upgrade(url)
         load(url, args.tickets)
@@ -118,8 +107,7 @@ def main() -> int:
                 median, worst, size = timed(client, path, args.rounds)
                 print(f"  {path:<32} {median:6.1f} ms / {worst:6.1f} ms  ({size / 1024:.0f} KB)")
     finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        drop()
     return 0
 
 

@@ -130,3 +130,19 @@ def seed_demo_accounts(session: Session, *, now: datetime) -> None:
         )
         if known is None:
             issue_token(session, user, name="demo", now=now, token=account.token)
+
+
+@dataclass(frozen=True)
+class Seeded:
+    counts: dict[str, int]
+    ruleset: str
+
+
+def seed_demo(session: Session, *, now: datetime, accounts: bool = True) -> Seeded:
+    """Everything `make run` needs: the demo city, its routing ruleset (active) and, with
+    ``accounts``, the demo staff with their API tokens."""
+    counts = seed_city(session, now=now)
+    ruleset = seed_default_ruleset(session, now=now)
+    if accounts:
+        seed_demo_accounts(session, now=now)
+    return Seeded(counts, ruleset)

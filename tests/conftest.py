@@ -17,7 +17,7 @@ from hotline.app import create_app
 from hotline.config import Settings
 from hotline.db import Database
 from hotline.migrate import upgrade
-from hotline.seed import seed_city, seed_default_ruleset, seed_demo_accounts
+from hotline.seed import seed_demo
 
 IN_CI = os.environ.get("CI") == "true"
 TEST_DATABASE = os.environ.get("HOTLINE_TEST_DATABASE", "sqlite")
@@ -98,9 +98,7 @@ def seeded_database(database_url: str) -> Iterator[Database]:
     database = Database(database_url)
     now = datetime.now(UTC)
     with database.transaction() as session:
-        seed_city(session, now=now)
-        seed_default_ruleset(session, now=now)
-        seed_demo_accounts(session, now=now)
+        seed_demo(session, now=now)
     yield database
     database.dispose()
 

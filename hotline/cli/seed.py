@@ -11,15 +11,12 @@ from .support import now, transaction
 @click.option("--demo/--no-demo", default=True, help="Also create demo users and API tokens.")
 def seed(demo: bool) -> None:
     """Load the demo city (units, categories) and, with --demo, demo accounts. Idempotent."""
-    from ..seed import DEMO_ACCOUNTS, seed_city, seed_default_ruleset, seed_demo_accounts
+    from ..seed import DEMO_ACCOUNTS, seed_demo
 
     with transaction() as session:
-        counts = seed_city(session, now=now())
-        ruleset = seed_default_ruleset(session, now=now())
-        if demo:
-            seed_demo_accounts(session, now=now())
-    click.echo("seeded: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
-    click.echo(f"routing ruleset: {ruleset}")
+        seeded = seed_demo(session, now=now(), accounts=demo)
+    click.echo("seeded: " + ", ".join(f"{k} {v}" for k, v in seeded.counts.items()))
+    click.echo(f"routing ruleset: {seeded.ruleset}")
     if demo:
         click.echo("demo accounts (for local demos only; never use in production):")
         for account in DEMO_ACCOUNTS:

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from hotline.models import ImportBatch, Ticket
 from tests.conftest import TEST_DATABASE
 from tests.helpers import auth
+from tests.helpers import upload_export as upload
 
 CSV = ("工单编号,诉求内容,承办单位,来电号码,来电时间\n"
        "GD1,和平路菜市场门口流动摊贩占道经营,城管局,138-1234-1234,2026-11-20 09:30\n"
@@ -20,13 +21,6 @@ CSV = ("工单编号,诉求内容,承办单位,来电号码,来电时间\n"
 CALL = {"external_ref": "P-0001", "description": "小区门口垃圾堆积很多天了",
         "lead_unit": "城管局", "phone": "+86 138 1234 1234", "reported_at": "2026-11-21 08:15",
         "urgency": "一般"}  # fmt: skip
-
-
-def upload(client, content: bytes, name: str = "export.csv", token: str = "hl_demo_operator",
-           **form: str):  # fmt: skip
-    return client.post("/api/v1/imports", headers=auth(token),
-                       data={"file": (io.BytesIO(content), name), **form},
-                       content_type="multipart/form-data")  # fmt: skip
 
 
 def test_a_small_upload_is_imported_within_the_request(client) -> None:

@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import func, select
 
 from hotline.models import ImportBatch
-from tests.api.test_imports_api import upload
 from tests.helpers import auth
-from tests.hostile_files import (
+from tests.helpers import upload_export as upload
+from tests.helpers.hostile_files import (
     SHEET,
     billion_laughs,
     external_entity,
@@ -135,7 +135,7 @@ def test_a_small_workbook_that_expands_a_lot_is_imported_in_the_background(
     import random
     import zipfile
 
-    from tests.hostile_files import cell, workbook_parts
+    from tests.helpers.hostile_files import cell, workbook_parts
 
     rng = random.Random(3)
     path = tmp_path / "wide.xlsx"
@@ -165,7 +165,7 @@ def test_a_workbook_of_empty_rows_is_refused_without_reading_it_all(client, db, 
     a million empty rows would otherwise be read to its end inside the request)."""
     import zipfile
 
-    from tests.hostile_files import workbook_parts
+    from tests.helpers.hostile_files import workbook_parts
 
     path = tmp_path / "empty.xlsx"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:

@@ -5,15 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from tests.helpers import VALID, auth
+from tests.helpers import api_act as act
 
 OPERATOR, UNIT, SUPERVISOR = auth(), auth("hl_demo_unit"), auth("hl_demo_supervisor")
-
-
-def act(client, number: str, action: str, headers, **body) -> None:
-    version = client.get(f"/api/v1/tickets/{number}", headers=SUPERVISOR).json["version"]
-    response = client.post(f"/api/v1/tickets/{number}/actions/{action}",
-                           json={"version": version, **body}, headers=headers)  # fmt: skip
-    assert response.status_code == 200, (action, response.json)
 
 
 def test_rates_for_one_unit(client, clock) -> None:

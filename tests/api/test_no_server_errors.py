@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.test_console import signed_in
-from tests.helpers import VALID, auth
+from tests.helpers import VALID, auth, signed_in
 
 BIG = 99_999_999_999  # beyond a 32-bit integer column
 

@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import func, select
 
 from hotline.models import Attachment, Ticket
-from tests.api.test_console import act, signed_in
-from tests.helpers import VALID, auth, csrf_token
-from tests.photos import MB, NAMES, has_exif, over_limit_photo, phone_photo
+from tests.helpers import VALID, auth, csrf_token, signed_in
+from tests.helpers import console_act as act
+from tests.helpers.photos import MB, NAMES, has_exif, over_limit_photo, phone_photo
 
 FORMATS = ("JPEG", "PNG", "WEBP", "HEIF")
 FORM = {"description": "和平路菜市场门口流动摊贩占道经营，行人只能走机动车道。",

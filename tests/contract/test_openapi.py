@@ -20,9 +20,9 @@ from hotline.app import create_app
 from hotline.config import Settings
 from hotline.db import Database
 from hotline.migrate import upgrade
-from hotline.seed import seed_city, seed_default_ruleset, seed_demo_accounts
+from hotline.seed import seed_demo
 from tests.conftest import TEST_DATABASE, new_database_url
-from tests.servers import gunicorn
+from tests.helpers.servers import gunicorn
 
 TOKENS = {"operator": "hl_demo_operator", "unit": "hl_demo_unit",
           "supervisor": "hl_demo_supervisor", "admin": "hl_demo_admin"}  # fmt: skip
@@ -36,9 +36,7 @@ def server(tmp_path_factory):
     database = Database(url)
     now = datetime.now(UTC)
     with database.transaction() as session:
-        seed_city(session, now=now)
-        seed_default_ruleset(session, now=now)
-        seed_demo_accounts(session, now=now)
+        seed_demo(session, now=now)
     database.dispose()
     with gunicorn(url, tmp_path_factory.mktemp("contract"), workers=2) as base:
         yield base

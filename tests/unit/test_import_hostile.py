@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from hotline.importers.reader import TableError, open_table
-from tests.hostile_files import (
+from tests.helpers.hostile_files import (
     MB,
     SHEET,
     billion_laughs,

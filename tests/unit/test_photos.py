@@ -58,7 +58,7 @@ def test_heic_from_an_iphone_is_stored_as_jpeg_without_exif() -> None:
 
     from pillow_heif import register_heif_opener
 
-    from tests.photos import has_exif
+    from tests.helpers.photos import has_exif
 
     register_heif_opener()
     out = io.BytesIO()

@@ -7,8 +7,7 @@ import re
 from sqlalchemy import select
 
 from hotline.models import Ticket
-from tests.api.test_console import signed_in, token_of
-from tests.helpers import VALID, auth
+from tests.helpers import VALID, auth, signed_in, token_of
 
 
 def post(client, **form: str):

@@ -5,13 +5,7 @@ from __future__ import annotations
 from sqlalchemy import delete, select, update
 
 from hotline.models import OutboxMessage, Unit, User
-from tests.api.test_console import signed_in, token_of
-from tests.helpers import VALID, auth
-
-
-def form_post(client, path: str, page: str, **data: str):
-    token = token_of(client.get(page).get_data(as_text=True))
-    return client.post(path, data={"csrf_token": token, **data})
+from tests.helpers import VALID, auth, form_post, signed_in, token_of
 
 
 def test_only_admins_get_in(app) -> None:

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import re
 
-from tests.api.test_staff_sessions import signed_in, token_of
-from tests.helpers import VALID, auth
+from tests.helpers import VALID, auth, signed_in, token_of
 
 PHONE, NAME = "13812341234", "张三"
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from tests.api.test_console import signed_in
-from tests.helpers import VALID, auth
+from tests.helpers import VALID, auth, signed_in
 
 
 def test_dashboard_counts_ranks_and_exports(app, client) -> None:

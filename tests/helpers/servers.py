@@ -14,7 +14,8 @@ from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parents[1]
+# The repository root: gunicorn reads gunicorn.conf.py from its working directory.
+ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 
 
@@ -28,6 +29,7 @@ def free_port() -> int:
 def gunicorn(database_url: str, folder: Path, *, workers: int = 2,
              env: dict[str, str] | None = None) -> Iterator[str]:  # fmt: skip
     """Serve ``wsgi:app`` on ``database_url``; yields the base URL. Logs go to ``folder``."""
+    assert (ROOT / "gunicorn.conf.py").exists(), "gunicorn would run without our serving setup"
     port = free_port()
     environment = {
         **os.environ,

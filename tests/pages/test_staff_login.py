@@ -3,15 +3,7 @@ test_staff_sessions.py)."""
 
 from __future__ import annotations
 
-
-def login_form(client, username: str, password: str, next_url: str = ""):
-    page = client.get("/login").get_data(as_text=True)
-    import re
-
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    url = "/login" + (f"?next={next_url}" if next_url else "")
-    return client.post(url, data={"csrf_token": token, "username": username,
-                                  "password": password})  # fmt: skip
+from tests.helpers import sign_in
 
 
 def test_console_needs_a_session(client) -> None:
@@ -20,7 +12,7 @@ def test_console_needs_a_session(client) -> None:
 
 
 def test_sign_in_and_out(client) -> None:
-    response = login_form(client, "supervisor", "demo-supervisor-1")
+    response = sign_in(client, "supervisor", "demo-supervisor-1")
     assert response.status_code == 303 and response.headers["Location"].endswith("/console")
     page = client.get("/console", follow_redirects=True).get_data(as_text=True)
     assert "创建办督查员" in page and "督办" in page
@@ -31,14 +23,14 @@ def test_sign_in_and_out(client) -> None:
 
 
 def test_unknown_user_gets_the_same_answer(client) -> None:
-    response = login_form(client, "nobody", "x")
+    response = sign_in(client, "nobody", "x")
     assert response.status_code == 401 and "用户名或密码错误" in response.get_data(as_text=True)
 
 
 def test_next_must_stay_on_this_site(client) -> None:
-    response = login_form(client, "admin", "demo-admin-1", "https://evil.example/")
+    response = sign_in(client, "admin", "demo-admin-1", query="next=https://evil.example/")
     assert response.headers["Location"].endswith("/console")
-    response = login_form(client, "admin", "demo-admin-1", "/track/x")
+    response = sign_in(client, "admin", "demo-admin-1", query="next=/track/x")
     assert response.headers["Location"].endswith("/track/x")
 
 

@@ -24,6 +24,7 @@ from hotline.models import (
 )
 from hotline.photos import PhotoStore
 from hotline.services.metrics import compute
+from tests.helpers import api_act as act
 from tests.helpers import auth, csrf_token, image_bytes
 
 OPERATOR, UNIT = auth("hl_demo_operator"), auth("hl_demo_unit")
@@ -48,13 +49,6 @@ def submit(client) -> str:
     response = client.post("/", data=data, content_type="multipart/form-data")
     assert response.status_code == 303
     return urlsplit(response.headers["Location"]).path.rsplit("/", 1)[1]
-
-
-def act(client, number: str, action: str, headers, **body) -> None:
-    version = client.get(f"/api/v1/tickets/{number}", headers=OPERATOR).json["version"]
-    response = client.post(f"/api/v1/tickets/{number}/actions/{action}", headers=headers,
-                           json={"version": version, **body})  # fmt: skip
-    assert response.status_code == 200, response.json
 
 
 def closed_ticket(client) -> str:
@@ -221,7 +215,7 @@ def test_the_schedulers_sweep_task_erases_too(client, db, settings, monkeypatch)
 
 
 def signed_in_admin(app):
-    from tests.api.test_staff_sessions import signed_in
+    from tests.helpers import signed_in
 
     return signed_in(app, "admin", "demo-admin-1")
 
@@ -274,7 +268,7 @@ def test_an_admin_erases_one_residents_data_on_request(app, client, db, settings
         assert PHONE not in texts_of(db, number) and NAME not in texts_of(db, number)
     again = post(admin, phone=PHONE, step="check")
     assert "没有该号码反映的工单" in again.get_data(as_text=True)
-    from tests.api.test_staff_sessions import signed_in
+    from tests.helpers import signed_in
 
     supervisor = signed_in(app, "supervisor", "demo-supervisor-1")
     assert supervisor.get("/console/admin/privacy").status_code == 403

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from tests.servers import gunicorn
+from tests.helpers.servers import gunicorn
 
 # 50 connections held at once (HOTLINE_SLOW_CONNECTIONS=200 to try more): 40% never finish
 # their headers, 30% stay idle after one request, 30% trickle a body in.

@@ -8,28 +8,10 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from hotline.models import Attachment, Ticket, User
-from tests.api.test_staff_login import login_form
-from tests.helpers import VALID, auth, image_bytes
+from tests.helpers import VALID, auth, image_bytes, signed_in, token_of
+from tests.helpers import console_act as act
 
 UNCERTAIN = {**VALID, "category": None, "description": "请问这个事情找谁办理呢，拖了很久"}
-
-
-def signed_in(app, username: str, password: str):
-    client = app.test_client()
-    assert login_form(client, username, password).status_code == 303
-    return client
-
-
-def token_of(page: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-
-
-def act(client, number: str, action: str, **fields):
-    page = client.get(f"/console/tickets/{number}").get_data(as_text=True)
-    version = re.search(r'name="version" value="(\d+)"', page).group(1)
-    data = {"csrf_token": token_of(page), "version": version, **fields}
-    return client.post(f"/console/tickets/{number}/{action}", data=data,
-                       content_type="multipart/form-data")  # fmt: skip
 
 
 def test_each_role_lands_on_its_own_page(app) -> None:

@@ -13,31 +13,9 @@ from sqlalchemy import select, update
 
 from hotline.models import AuditEvent, User
 from hotline.services.auth import hash_password
+from tests.helpers import form_post, sign_in, signed_in, token_of
 
 ELSEWHERE = "203.0.113.9"
-
-
-def token_of(page: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-
-
-def sign_in(client, username: str, password: str, *, query: str = "",
-            address: str = "127.0.0.1"):  # fmt: skip
-    """A real form post; ``query`` is sent byte for byte as the query string."""
-    token = token_of(client.get("/login").get_data(as_text=True))
-    return client.post("/login", query_string=query, environ_base={"REMOTE_ADDR": address},
-                       data={"csrf_token": token, "username": username, "password": password})
-
-
-def signed_in(app, username: str, password: str):
-    client = app.test_client()
-    assert sign_in(client, username, password).status_code == 303
-    return client
-
-
-def post_form(client, path: str, page: str, **data: str):
-    token = token_of(client.get(page).get_data(as_text=True))
-    return client.post(path, data={"csrf_token": token, **data})
 
 
 def is_signed_in(client, path: str = "/console/search") -> bool:
@@ -112,15 +90,15 @@ def test_changing_ones_password_ends_every_other_session(app, db, staff) -> None
                                                                          "first-password-1")
     page = "/console/password"
     assert here.get(page).status_code == 200
-    wrong = post_form(here, page, page, current_password="not-it", new_password="second-pass-2",
+    wrong = form_post(here, page, page, current_password="not-it", new_password="second-pass-2",
                       confirm_password="second-pass-2")  # fmt: skip
     assert wrong.status_code == 422 and "当前密码不正确" in wrong.get_data(as_text=True)
-    short = post_form(here, page, page, current_password="first-password-1",
+    short = form_post(here, page, page, current_password="first-password-1",
                       new_password="short", confirm_password="other")  # fmt: skip
     text = short.get_data(as_text=True)
     assert short.status_code == 422 and "至少 10 位" in text and "不一致" in text
     assert is_signed_in(there)  # refusals change nothing
-    done = post_form(here, page, page, current_password="first-password-1",
+    done = form_post(here, page, page, current_password="first-password-1",
                      new_password="second-pass-2", confirm_password="second-pass-2")  # fmt: skip
     assert done.status_code == 303
     assert is_signed_in(here) and not is_signed_in(there)
@@ -136,16 +114,16 @@ def test_admin_reset_and_deactivation_end_the_users_sessions(app, db, staff) -> 
     victim = signed_in(app, "pw-reset", "first-password-1")
     admin = signed_in(app, "admin", "demo-admin-1")
     users = "/console/admin/users"
-    short = post_form(admin, "/console/admin/users/password", users, user_id=str(user_id),
+    short = form_post(admin, "/console/admin/users/password", users, user_id=str(user_id),
                       new_password="short")  # fmt: skip
     assert short.status_code == 422 and is_signed_in(victim)
-    reset = post_form(admin, "/console/admin/users/password", users, user_id=str(user_id),
+    reset = form_post(admin, "/console/admin/users/password", users, user_id=str(user_id),
                       new_password="reset-by-admin-1")  # fmt: skip
     assert reset.status_code == 303 and not is_signed_in(victim)
     victim = signed_in(app, "pw-reset", "reset-by-admin-1")
-    off = post_form(admin, f"/console/admin/users/{user_id}/active", users, active="0")
+    off = form_post(admin, f"/console/admin/users/{user_id}/active", users, active="0")
     assert off.status_code == 303 and not is_signed_in(victim)
-    on = post_form(admin, f"/console/admin/users/{user_id}/active", users, active="1")
+    on = form_post(admin, f"/console/admin/users/{user_id}/active", users, active="1")
     assert on.status_code == 303
     assert not is_signed_in(victim)  # reactivating the account does not revive old cookies
     with db.transaction() as session:
