@@ -148,6 +148,8 @@ class Ticket(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     extensions_used: Mapped[int] = mapped_column(Integer, default=0)
+    # Callbacks (回访) that reached nobody or were refused, since it was last resolved.
+    callback_attempts: Mapped[int] = mapped_column(Integer, default=0)
     # A supervisor let the lead unit resolve without (all) its co-units' reports.
     co_units_waived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The sweep's own bookkeeping, nothing else: {"warned": [...], "overdue": [...]}, the
@@ -280,9 +282,24 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Set by an admin's password reset: the user chooses a new one at the next sign-in.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     unit: Mapped[Unit | None] = relationship()
+
+
+class InboxRead(Base):
+    """A staff member has read an inbox item (a message addressed to their unit or role);
+    unread ones are counted in the console's header."""
+
+    __tablename__ = "inbox_reads"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         primary_key=True)  # fmt: skip
+    message_id: Mapped[int] = mapped_column(ForeignKey("outbox_messages.id", ondelete="CASCADE"),
+                                            primary_key=True, index=True)  # fmt: skip
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class StaffSession(Base):

@@ -26,6 +26,7 @@ PG_URL = os.environ.get(
 )
 # Tables that tests fill; reference data (units, categories, users, tokens) stays seeded.
 VOLATILE_TABLES = (
+    "inbox_reads",
     "extension_requests",
     "outbox_messages",
     "routing_corrections",

@@ -4,7 +4,7 @@ Four blueprints, no URL prefixes (each route spells its whole path):
 
 - ``public`` (public.py): the resident's form, tracking page and its photos; the error page.
 - ``auth`` (auth.py): staff sign-in and sign-out, reachable without a session.
-- ``console`` (console.py, calls.py): operator, unit and supervisor pages under /console.
+- ``console`` (console/, one module per page): operator, unit and supervisor pages.
 - ``admin`` (admin.py): the admin pages under /console/admin.
 
 Page modules share staff.py (the signed-in user, ``staff_only``), filters.py and files.py,
@@ -15,13 +15,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import (
-    admin,
-    auth,
-    calls,  # noqa: F401  (adds the call intake routes to console.bp)
-    console,
-    public,
-)
+from . import admin, auth, console, public
 from .filters import init_filters
 from .staff import init_login
 

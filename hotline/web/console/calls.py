@@ -10,20 +10,20 @@ from flask_login import current_user
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from ..domain.privacy import may_see_phone
-from ..domain.states import STATUS_LABELS, Channel, Role, Status
-from ..domain.text import normalize_phone
-from ..domain.workflow import Action
-from ..errors import HotlineError
-from ..extensions import hotline
-from ..models import Category
-from ..schemas.tickets import TicketSubmissionSchema
-from ..services.intake import submit_ticket
-from ..services.lifecycle import Who, perform
-from ..services.lookups import earlier_by_phone, likely_duplicates
-from ..services.queries import lock_ticket
-from .console import bp  # the call intake pages are console pages
-from .staff import current_actor, staff_only
+from ...domain.privacy import may_see_phone
+from ...domain.states import STATUS_LABELS, Channel, Role, Status
+from ...domain.text import normalize_phone
+from ...domain.workflow import Action
+from ...errors import HotlineError
+from ...extensions import hotline
+from ...models import Category
+from ...schemas.tickets import TicketSubmissionSchema
+from ...services.intake import submit_ticket
+from ...services.lifecycle import Who, perform
+from ...services.lookups import earlier_by_phone, likely_duplicates
+from ...services.queries import lock_ticket
+from ..staff import current_actor, staff_only
+from . import bp
 
 FIELDS = ("category", "description", "address", "reporter_name", "reporter_phone")
 
