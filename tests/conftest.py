@@ -141,6 +141,10 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         max_photos=3,
         form_rate_limit="",  # tested on its own
         ruleset_refresh_seconds=0,  # see activations at once
+        # Delivery tests run at any hour of the real clock: no night-time SMS hold here
+        # (quiet hours are tested on their own).
+        sms_quiet_start=0,
+        sms_quiet_end=0,
     )
 
 

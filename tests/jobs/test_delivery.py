@@ -168,7 +168,7 @@ def test_opted_out_residents_get_no_sms(client, db, settings, receiver) -> None:
 def test_sms_waits_for_the_morning(client, db, settings, clock, receiver) -> None:
     from datetime import UTC, datetime
 
-    sms = replace(settings, sms_gateway_url=receiver.url)
+    sms = replace(settings, sms_gateway_url=receiver.url, sms_quiet_start=22, sms_quiet_end=8)
     accepted_ticket(client)
     night = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)  # 23:00 in Shanghai
     flush(sms, db, now=night)
