@@ -35,6 +35,10 @@ RULESET_FORM_BYTES = 32 * MB
 DEFAULT_BODY_BYTES = 2 * MB
 # Spreadsheets an admin uploads (calendar days, a labelled sample to evaluate routing).
 ADMIN_FILE_BYTES = 20 * MB
+# The admin's import page: the export and, optionally, a small YAML mapping file.
+IMPORT_PAGE_ENDPOINT = "admin.admin_import_upload"
+# Learning a ruleset: the labelled file and, optionally, an evaluation file.
+LEARN_PAGE_ENDPOINT = "admin.admin_learn_ruleset"
 ENVELOPE = 64 * 1024  # multipart boundaries, part headers and a few small fields
 
 
@@ -59,8 +63,12 @@ def body_limit(endpoint: str | None, settings: Settings) -> BodyLimit:
                          settings.max_photos + 1)  # fmt: skip
     if endpoint == "imports.Imports":
         return BodyLimit(settings.import_max_bytes + ENVELOPE, settings.import_max_bytes, 1)
+    if endpoint == IMPORT_PAGE_ENDPOINT:
+        return BodyLimit(settings.import_max_bytes + 2 * ENVELOPE, settings.import_max_bytes, 2)
     if endpoint in ADMIN_FILE_ENDPOINTS:
         return BodyLimit(ADMIN_FILE_BYTES + ENVELOPE, ADMIN_FILE_BYTES, 1)
+    if endpoint == LEARN_PAGE_ENDPOINT:
+        return BodyLimit(2 * ADMIN_FILE_BYTES + ENVELOPE, ADMIN_FILE_BYTES, 2)
     if endpoint == "admin.admin_edit_ruleset":
         return BodyLimit(RULESET_FORM_BYTES + MB, field_bytes=RULESET_FORM_BYTES)
     return BodyLimit(DEFAULT_BODY_BYTES)

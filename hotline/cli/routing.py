@@ -149,46 +149,35 @@ def activate_ruleset(ref: str) -> None:
 @click.option("--label", "label_col", required=True, help="Label column: unit or category.")
 @click.option("--name", default="学习所得规则", show_default=True)
 @click.option("--create-units", is_flag=True, help="Create a department for unknown labels.")
-def learn_ruleset(
-    file: Path, text_cols: str, label_col: str, name: str, create_units: bool
-) -> None:
+@click.option("--corrections", "with_corrections", is_flag=True,
+              help="Also learn from operators' re-dispatches (routing corrections).")  # fmt: skip
+def learn_ruleset(file: Path, text_cols: str, label_col: str, name: str, create_units: bool,
+                  with_corrections: bool) -> None:  # fmt: skip
     """Learn a draft ruleset of weighted keywords per label from labelled history."""
-    from routing.learn import learn
-
-    from ..services.router_cache import CityModel, RouterCache
-    from ..services.rulesets import create_ruleset
-    from ..services.training import create_unit_for_label, resolve_label
+    from ..services.actors import Actor
+    from ..services.router_cache import RouterCache
+    from ..services.training import learn_draft, save_draft, training_set
 
     texts, labels = _rows(file, text_cols, label_col)
-    if len(set(labels)) < 2:
-        raise click.ClickException("至少需要两个不同的标签")
     with transaction() as session:
-        city = CityModel.load(session)
-        targets, unknown = {}, []
-        for label in sorted(set(labels)):
-            target = resolve_label(label, city)
-            if target is None and create_units:
-                from routing.learn import Target
-
-                target = Target(lead_unit=create_unit_for_label(session, label, now=_now()))
-            if target is None:
-                unknown.append(label)
-            else:
-                targets[label] = target
         active = RouterCache(refresh_seconds=0).active(session)
-        base = active.router.ruleset if active else None
-        ruleset = learn(texts, labels, name=name, targets=targets, base=base)
-        record = create_ruleset(session, ruleset.to_dict(), source="learn", now=_now())
+        training = training_set(session, texts, labels,
+                                base=active.router.ruleset if active else None,
+                                with_corrections=with_corrections,
+                                create_units=create_units)  # fmt: skip
+    ruleset = learn_draft(training, name=name)  # seconds of jieba: outside any transaction
+    with transaction() as session:
+        record = save_draft(session, training, ruleset, actor=Actor(None, "命令行"), now=_now())
         summary = (
             f"已生成草稿规则集 {record.id}（{record.name} v{record.version}）："
-            f"{len(texts)} 行，{len(ruleset.rules)} 个标签，"
+            f"{len(training.texts)} 行，{len(ruleset.rules)} 个标签，"
             f"{sum(len(r.keywords) for r in ruleset.rules)} 个关键词"
         )
     click.echo(summary)
-    if unknown:
+    if training.unknown:
         click.echo(
             "这些标签没有对应的类别或单位，按它们分出的工单将进入人工派单"
-            f"（可用 --create-units 建立单位）：{'、'.join(unknown)}",
+            f"（可用 --create-units 建立单位）：{'、'.join(training.unknown)}",
             err=True,
         )
 

@@ -63,6 +63,8 @@ def login() -> Any:
                 message, status = str(exc), 429 if exc.throttled else 401
         if message is None:
             login_user(staff)
+            if staff.must_change_password:  # an admin set it: the user chooses their own first
+                return redirect(url_for("console.password"), code=303)
             target = local_target(request.args.get("next"))
             return redirect(target or url_for("console.console_home"), code=303)
     return render_template("auth/login.html", message=message), status

@@ -23,6 +23,8 @@ from ..services.queries import visible_unit_ids
 
 STAFF = (Role.OPERATOR, Role.UNIT, Role.SUPERVISOR, Role.ADMIN)
 CITY_WIDE = (Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN)
+# The one page open to a user who must change their password (an endpoint, not a secret).
+PASSWORD_PAGE = "console.password"  # noqa: S105
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ class StaffUser:
     unit_id: int | None
     unit_name: str | None
     session_token: str
+    must_change_password: bool = False  # an admin set the password: choose one first
     is_active: bool = True
     is_authenticated: bool = True
     is_anonymous: bool = False
@@ -54,7 +57,8 @@ class StaffUser:
 
 def staff_user(user: User, token: str) -> StaffUser:
     return StaffUser(user.id, user.username, user.display_name, Role(user.role), user.unit_id,
-                     user.unit.name if user.unit else None, token)  # fmt: skip
+                     user.unit.name if user.unit else None, token,
+                     must_change_password=bool(user.must_change_password))  # fmt: skip
 
 
 def init_login(app: Flask) -> None:
@@ -73,7 +77,8 @@ def init_login(app: Flask) -> None:
 
 
 def staff_only(*roles: Role) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Signed-in staff of these roles (all staff when none given); others get 403."""
+    """Signed-in staff of these roles (all staff when none given); others get 403. Someone
+    whose password an admin set is sent to 修改密码 until they have chosen their own."""
     allowed = roles or STAFF
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -81,6 +86,8 @@ def staff_only(*roles: Role) -> Callable[[Callable[..., Any]], Callable[..., Any
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if not current_user.is_authenticated:
                 return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+            if current_user.must_change_password and request.endpoint != PASSWORD_PAGE:
+                return redirect(url_for(PASSWORD_PAGE))
             if current_user.role not in allowed:
                 abort(403)
             return view(*args, **kwargs)

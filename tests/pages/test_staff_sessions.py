@@ -121,7 +121,8 @@ def test_admin_reset_and_deactivation_end_the_users_sessions(app, db, staff) -> 
                       new_password="reset-by-admin-1")  # fmt: skip
     assert reset.status_code == 303 and not is_signed_in(victim)
     victim = signed_in(app, "pw-reset", "reset-by-admin-1")
-    off = form_post(admin, f"/console/admin/users/{user_id}/active", users, active="0")
+    off = form_post(admin, f"/console/admin/users/{user_id}/active", users, active="0",
+                    confirm="1")  # fmt: skip
     assert off.status_code == 303 and not is_signed_in(victim)
     on = form_post(admin, f"/console/admin/users/{user_id}/active", users, active="1")
     assert on.status_code == 303

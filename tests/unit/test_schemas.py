@@ -87,5 +87,7 @@ def test_every_action_has_one_definition_for_the_api_and_the_console() -> None:
     resolve = {f.name: f for f in action_form(Action.RESOLVE)}
     assert resolve["photos"].kind == "file" and resolve["reply"].required
     confirm = {f.name: f for f in action_form(Action.CONFIRM)}
-    assert confirm["satisfaction"].choices == (("satisfied", "满意"), ("basic", "基本满意"),
+    # Nothing preset: the first choice is "请选择", which the schema refuses as no answer.
+    assert confirm["satisfaction"].choices == (("", "请选择"), ("satisfied", "满意"),
+                                               ("basic", "基本满意"),
                                                ("dissatisfied", "不满意"))  # fmt: skip

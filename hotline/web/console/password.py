@@ -18,7 +18,8 @@ from . import bp
 @bp.route("/console/password", methods=["GET", "POST"])
 @staff_only()
 def password() -> Any:
-    """修改密码: the current password, then the new one twice. Other sessions end."""
+    """修改密码: the current password, then the new one twice. Other sessions end. A user
+    whose password an admin set lands here first and may go on once it is changed."""
     if request.method == "GET":
         return render_template("console/password.html", errors={}, message=None)
     app = hotline()
@@ -34,6 +35,7 @@ def password() -> Any:
             # Returned, not raised: like sign-in, a wrong current password stays counted.
             return render_template("console/password.html", errors=exc.errors or {},
                                    message=exc.detail), exc.status  # fmt: skip
+        user.must_change_password = False  # their own now: the consoles open again
         staff = staff_user(user, open_session(session, user, now=app.now()))
     login_user(staff)  # this browser stays signed in, on a fresh session
     flash("密码已修改，其他设备上的登录已全部退出", "success")
