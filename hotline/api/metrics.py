@@ -28,7 +28,11 @@ class Metrics(MethodView):
     @blp.arguments(MetricsQuery(), location="query", unknown=RAISE)
     @blp.doc(security=[{"bearerAuth": []}])
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
-        """按单位、类别或街道统计；默认最近 30 天（北京时间，含首尾两天）"""
+        """按单位、类别或街道统计；默认最近 30 天（北京时间，含首尾两天）
+
+        统计所选期间受理的工单（公式第 2 版）。响应率 = 按时签收且按时首次答复 / 应响应的工单：
+        已派单，且已签收并答复，或签收、首次反馈时限已过而未按时做到；时限未到的不计入。
+        """
         app = hotline()
         now = app.now()
         today = local_day(now, app.settings.timezone)

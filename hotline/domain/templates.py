@@ -102,7 +102,13 @@ DEFAULTS: dict[str, Default] = {
     _U + "supervised": Default("工单{{ number }}（{{ category }}）被督办：{{ body }}"),
     _U + "reopened": Default("工单{{ number }}（{{ category }}）市民不满意，已退回重办，"
                              "时限 {{ resolve_by }}。"),
-    _U + "confirmed": Default("工单{{ number }}（{{ category }}）已获市民确认。"),
+    # A confirmation either closes the ticket or sends it back: its body says which.
+    _U + "confirmed": Default("工单{{ number }}（{{ category }}）回访：{{ body }}"),
+    _U + "extension_decided": Default("工单{{ number }}（{{ category }}）{{ body }}。"
+                                      "办结时限 {{ resolve_by }}。"),
+    _U + "arbitrated": Default("工单{{ number }}（{{ category }}）退单未获支持，请继续办理"
+                               "{% if body %}：{{ body }}{% endif %}。"
+                               "{% if resolve_by %}办结时限 {{ resolve_by }}。{% endif %}"),
     _U + OTHER: Default("工单{{ number }}（{{ category }}）有更新。"),
     _S + "escalated": Default("工单{{ number }}（{{ category }}，{{ unit }}）超期升级：{{ body }}"),
     _S + "returned": Default("工单{{ number }}（{{ category }}）被{{ unit }}退单，待裁定："

@@ -13,11 +13,13 @@ from ..domain.templates import template_key
 from ..models import OutboxMessage, Ticket, TicketEvent
 
 # event kind → audiences. The resident hears about progress on their own complaint; units
-# about work given to them or running late; supervisors about escalations and disputes.
+# about work given to them or running late, and the supervisor's decisions on their
+# requests (an extension; a return overruled sends the ticket back to them); supervisors
+# about escalations and disputes. Staff read the same rows in the console's inbox.
 RESIDENT_EVENTS = frozenset({E.ACCEPTED, E.FEEDBACK, E.RESOLVED, E.CONFIRMED, E.CLOSED_UNRATED,
                             E.REJECTED, E.MERGED, E.REOPENED})  # fmt: skip
 UNIT_EVENTS = frozenset({E.DISPATCHED, E.SLA_WARNING, E.OVERDUE, E.SUPERVISED, E.REOPENED,
-                        E.CONFIRMED})  # fmt: skip
+                        E.CONFIRMED, E.EXTENSION_DECIDED, E.ARBITRATED})  # fmt: skip
 SUPERVISOR_EVENTS = frozenset({E.ESCALATED, E.RETURNED, E.EXTENSION_REQUESTED})
 
 

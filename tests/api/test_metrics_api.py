@@ -44,7 +44,8 @@ def test_rates_for_one_unit(client, clock) -> None:
     assert cgj["overdue"] == 2  # B (reopened) and D, both past resolve-by
     assert cgj["median_handling_hours"] is not None
     assert groups[None]["return_rate"] == 1.0  # C, now unassigned, was returned
-    assert body["formula_version"] == 1
+    assert body["formula_version"] == 2
+    assert cgj["counts"]["due_response"] == 3  # D's limits passed unmet: due, not responded
     streets = client.get("/api/v1/metrics?group_by=street&from=2026-11-23&to=2026-11-23",
                          headers=SUPERVISOR).json["groups"]  # fmt: skip
     assert sum(g["tickets"] for g in streets) == 4
