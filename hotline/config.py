@@ -67,6 +67,8 @@ class Settings:
     ruleset_refresh_seconds: float = 5.0
     # Resolved tickets the resident never rates are closed as unrated after this many days.
     unrated_close_days: int = 7
+    # ... or once this many callbacks (回访) reached nobody or were refused (0: days only).
+    callback_attempts: int = 3
     # Staff sign-in sessions end after this many hours without a request.
     session_idle_hours: int = 8
     # Residents' names, phones and photos are erased this many days after a ticket closes.
@@ -131,6 +133,7 @@ class Settings:
             proxy_count=_int(env, "HOTLINE_PROXY_COUNT", 0),
             ruleset_refresh_seconds=_int(env, "HOTLINE_RULESET_REFRESH_SECONDS", 5),
             unrated_close_days=_int(env, "HOTLINE_UNRATED_CLOSE_DAYS", 7),
+            callback_attempts=_int(env, "HOTLINE_CALLBACK_ATTEMPTS", 3),
             session_idle_hours=_int(env, "HOTLINE_SESSION_IDLE_HOURS", 8),
             personal_data_days=_int(env, "HOTLINE_PERSONAL_DATA_DAYS", 730),
             sms_gateway_url=env.get("HOTLINE_SMS_GATEWAY_URL") or None,

@@ -51,6 +51,8 @@ def ticket_for_staff(
             "consent_contact": ticket.consent_contact,
         },
         "supervision_level": ticket.supervision_level,
+        "reported_at": _local(ticket.reported_at, tz),
+        "callback_attempts": ticket.callback_attempts or 0,
         "accept_by": _local(ticket.accept_by, tz),
         "feedback_by": _local(ticket.feedback_by, tz),
         "resolve_by": _local(ticket.resolve_by, tz),

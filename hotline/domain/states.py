@@ -72,6 +72,14 @@ class Channel(StrEnum):
     OPEN311 = "open311"
 
 
+# How staff name where a ticket came from and how urgent it is (紧急程度 as 12345 exports say).
+CHANNEL_LABELS: dict[Channel, str] = {Channel.WEB: "网上", Channel.API: "接口",
+                                      Channel.CALL_CENTRE: "12345 热线",
+                                      Channel.OPEN311: "Open311"}  # fmt: skip
+PRIORITY_LABELS: dict[Priority, str] = {Priority.NORMAL: "一般", Priority.URGENT: "紧急",
+                                        Priority.EMERGENCY: "特急"}  # fmt: skip
+
+
 class Role(StrEnum):
     OPERATOR = "operator"
     UNIT = "unit"
@@ -104,6 +112,9 @@ SATISFACTION_LABELS: dict[Satisfaction, str] = {
 # The ratings the satisfaction rate (满意率) counts as satisfied.
 COUNTS_AS_SATISFIED = frozenset({Satisfaction.SATISFIED, Satisfaction.BASIC})
 
+# Supervision (escalation) levels 1–3 as staff read them; 0 is none.
+SUPERVISION_LABELS: dict[int, str] = {1: "催办", 2: "督办", 3: "通报"}
+
 
 class UnitKind(StrEnum):
     DEPARTMENT = "department"
@@ -111,3 +122,16 @@ class UnitKind(StrEnum):
     STREET = "street"
     COMMUNITY = "community"
     GRID = "grid"
+
+
+UNIT_KIND_LABELS: dict[UnitKind, str] = {
+    UnitKind.DEPARTMENT: "部门", UnitKind.DISTRICT: "区", UnitKind.STREET: "街道",
+    UnitKind.COMMUNITY: "社区", UnitKind.GRID: "网格",
+}  # fmt: skip
+# The territorial tree (块): each kind sits under exactly one kind; departments (条) stand
+# alone or under another department (a 大队 under its 局).
+PARENT_KIND: dict[UnitKind, UnitKind | None] = {
+    UnitKind.DEPARTMENT: UnitKind.DEPARTMENT, UnitKind.DISTRICT: None,
+    UnitKind.STREET: UnitKind.DISTRICT, UnitKind.COMMUNITY: UnitKind.STREET,
+    UnitKind.GRID: UnitKind.COMMUNITY,
+}  # fmt: skip

@@ -30,6 +30,7 @@ class Action(StrEnum):
     SUPERVISE = "supervise"  # 督办
     RECHECK = "recheck"  # 回头看
     CONFIRM = "confirm"  # 市民确认 / 回访
+    CALLBACK_ATTEMPT = "callback_attempt"  # 回访未成功（未接通、拒绝回访）
     REOPEN = "reopen"  # 重办
     REJECT = "reject"  # 不予受理
     MERGE = "merge"  # 合并重复件
@@ -47,6 +48,9 @@ class Party(StrEnum):
 LEAD, CO = "lead", "co"
 
 OPERATORS = frozenset({Role.OPERATOR, Role.SUPERVISOR})
+
+# Why a callback (回访) reached nobody: each is one attempt, the ticket stays due for another.
+CALLBACK_OUTCOMES: dict[str, str] = {"no_answer": "未接通", "refused": "拒绝回访"}
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,8 @@ TABLE: dict[Action, Transition] = {
                                frozenset({Role.SUPERVISOR})),
     Action.CONFIRM: Transition(frozenset({S.RESOLVED}), None,  # → closed or reopened
                                frozenset({Party.RESIDENT, Role.OPERATOR}), public=True),
+    # A callback that got no answer: counted, the ticket stays due (internal, the status stays).
+    Action.CALLBACK_ATTEMPT: Transition(frozenset({S.RESOLVED}), None, frozenset({Role.OPERATOR})),
     Action.REOPEN: Transition(frozenset({S.RESOLVED, S.CLOSED}), S.REOPENED, OPERATORS,
                               public=True),
     Action.REJECT: Transition(frozenset({S.REPORTED, S.RETURNED}), S.REJECTED, OPERATORS,
@@ -103,6 +109,7 @@ EVENT_KIND: dict[Action, EventKind] = {
     Action.DECIDE_EXTENSION: E.EXTENSION_DECIDED, Action.REPORT_PART: E.PART_REPORTED,
     Action.WAIVE_CO_UNITS: E.CO_UNITS_WAIVED, Action.RESOLVE: E.RESOLVED,
     Action.SUPERVISE: E.SUPERVISED, Action.RECHECK: E.RECHECKED, Action.CONFIRM: E.CONFIRMED,
+    Action.CALLBACK_ATTEMPT: E.CALLBACK_ATTEMPTED,
     Action.REOPEN: E.REOPENED, Action.REJECT: E.REJECTED, Action.MERGE: E.MERGED,
     Action.CLOSE_UNRATED: E.CLOSED_UNRATED,
 }  # fmt: skip

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, pre_load, validate
 
 from ..domain.states import SATISFACTION_LABELS, Satisfaction
-from ..domain.workflow import Action
+from ..domain.workflow import CALLBACK_OUTCOMES, Action
 from .fields import Id, StrictSchema, Text, messages
 
 YES_NO = (("true", "是"), ("false", "否"))
@@ -104,9 +104,16 @@ class ReturnSchema(StrictSchema):
 
 class ArbitrateSchema(StrictSchema):
     version = _version()
-    decision = _choice((("uphold", "退单成立，重新派单"), ("overrule", "退回原单位办理")),
-                       "应为 uphold 或 overrule", "裁决",
-                       "uphold：退单成立，重新派单；overrule：退回原单位办理")  # fmt: skip
+    # Nothing preselected: the form's first choice is empty and the server refuses it, so a
+    # ruling is always one the supervisor picked after reading the return.
+    decision = fields.String(
+        required=True,
+        validate=validate.OneOf(["uphold", "overrule"], error="请选择裁决结果"),
+        error_messages=messages(required="请选择裁决结果", invalid="请选择裁决结果"),
+        metadata={"description": "uphold：退单成立，重新派单；overrule：退回原单位办理",
+                  "form": form("裁决", "select", ("", "请选择"),
+                               ("uphold", "退单成立，重新派单"), ("overrule", "退回原单位办理"))},
+    )  # fmt: skip
     reason = _text(1000, "裁决说明", "说明", required=False)
 
 
@@ -128,7 +135,14 @@ class ExtensionRequestSchema(StrictSchema):
 
 class ExtensionDecisionSchema(StrictSchema):
     version = _version()
-    approve = _yes_no("是否批准", (("true", "批准"), ("false", "不批准")))
+    # Nothing preselected (as for the ruling on a return): "" is neither true nor false.
+    approve = fields.Boolean(
+        required=True,
+        error_messages=messages(required="请选择批准或不批准", invalid="请选择批准或不批准"),
+        metadata={"description": "true：批准（办结时限改为申请的时间）；false：不批准",
+                  "form": form("是否批准", "select", ("", "请选择"),
+                               ("true", "批准"), ("false", "不批准"))},
+    )  # fmt: skip
     reason = _text(1000, "说明", "说明", required=False)
 
 
@@ -166,12 +180,59 @@ class RecheckSchema(StrictSchema):
     held = _yes_no("整改效果是否保持", default=True)
 
 
+# A form's first choice when nothing may be preset: the operator must pick the answer.
+UNANSWERED = ("", "请选择")
+
+
 class ConfirmSchema(StrictSchema):
+    """回访: the resident's answer. Nothing is preset on a form (an unchanged default would
+    count as "resolved and satisfied"), and a missing answer is refused."""
+
     version = _version()
-    resolved = _yes_no("问题是否解决", (("true", "已解决"), ("false", "未解决")))
-    satisfaction = _choice(tuple((s.value, SATISFACTION_LABELS[s]) for s in Satisfaction),
-                           "应为 satisfied、basic 或 dissatisfied", "满意度")  # fmt: skip
+    resolved = fields.Boolean(
+        required=True,
+        error_messages=messages(required="请选择问题是否解决", invalid="应为 true 或 false"),
+        metadata={"form": form("问题是否解决", "select", UNANSWERED, ("true", "已解决"),
+                               ("false", "未解决"))},
+    )  # fmt: skip
+    satisfaction = fields.String(
+        required=True,
+        validate=validate.OneOf([s.value for s in Satisfaction],
+                                error="应为 satisfied、basic 或 dissatisfied"),
+        error_messages=messages(required="请选择满意程度"),
+        metadata={"description": "satisfied：满意；basic：基本满意；dissatisfied：不满意",
+                  "form": form("满意度", "select", UNANSWERED,
+                               *((s.value, SATISFACTION_LABELS[s]) for s in Satisfaction))},
+    )  # fmt: skip
     comment = _text(500, "市民意见", "市民意见", required=False)
+
+    @pre_load
+    def _blank_is_unanswered(self, data: Any, **_: Any) -> Any:
+        # A form's "请选择" sends ""; that is no answer, not a wrong one.
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items()
+                    if not (k in ("resolved", "satisfaction") and v == "")}  # fmt: skip
+        return data
+
+
+class CallbackAttemptSchema(StrictSchema):
+    """回访未成功: nobody answered, or the resident declined to answer."""
+
+    version = _version()
+    outcome = fields.String(
+        required=True,
+        validate=validate.OneOf(list(CALLBACK_OUTCOMES), error="应为 no_answer 或 refused"),
+        error_messages=messages(required="请选择回访结果"),
+        metadata={"description": "no_answer：未接通；refused：拒绝回访",
+                  "form": form("回访结果", "select", UNANSWERED, *CALLBACK_OUTCOMES.items())},
+    )  # fmt: skip
+    note = _text(500, "备注", "备注（可不填）", required=False)
+
+    @pre_load
+    def _blank_is_unanswered(self, data: Any, **_: Any) -> Any:
+        if isinstance(data, dict) and data.get("outcome") == "":
+            return {k: v for k, v in data.items() if k != "outcome"}
+        return data
 
 
 class ReopenSchema(StrictSchema):
@@ -218,6 +279,9 @@ ACTIONS: dict[Action, ActionSpec] = {
     Action.RECHECK: ActionSpec(RecheckSchema, "回头看", "回头看（督办）"),
     Action.CONFIRM: ActionSpec(ConfirmSchema, "回访登记",
                                "回访：记录市民是否解决及满意度（操作员）"),
+    Action.CALLBACK_ATTEMPT: ActionSpec(CallbackAttemptSchema, "回访未成功",
+                                        "回访未接通或市民拒绝回访（操作员）：计一次，仍待回访；"
+                                        "达到设定次数后按未评价办结"),
     Action.REOPEN: ActionSpec(ReopenSchema, "重办", "重办：退回原单位，督办级别 +1"),
     Action.REJECT: ActionSpec(RejectSchema, "不予受理", "不予受理（须说明理由）"),
     Action.MERGE: ActionSpec(MergeSchema, "合并为重复件", "合并为另一工单的重复件"),

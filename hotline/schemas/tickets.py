@@ -4,6 +4,7 @@ staff read it (the API)."""
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
@@ -70,6 +71,24 @@ class ApiTicketSubmissionSchema(TicketSubmissionSchema):
             [p.value for p in Priority], error="紧急程度应为 normal、urgent 或 emergency"
         ),
         error_messages=messages(invalid="应为文本"),
+    )
+
+
+class CallTicketSchema(TicketSubmissionSchema):
+    """A call an operator takes (接听登记): also how urgent it is and when the call came in."""
+
+    priority = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.OneOf(
+            [p.value for p in Priority], error="紧急程度应为一般、紧急或特急"
+        ),
+        error_messages=messages(invalid="应为文本"),
+    )
+    reported_at = fields.AwareDateTime(
+        allow_none=True,
+        default_timezone=ZoneInfo("Asia/Shanghai"),
+        error_messages=messages(invalid="来电时间格式应为 2026-11-21 09:30"),
     )
 
 
@@ -140,6 +159,12 @@ class TicketSchema(Schema):
     co_units = fields.List(fields.Nested(UnitRefSchema))
     reporter = fields.Nested(ReporterSchema)
     supervision_level = fields.Integer()
+    reported_at = fields.DateTime(
+        allow_none=True, metadata={"description": "来电时间（早于受理时）"}
+    )
+    callback_attempts = fields.Integer(
+        metadata={"description": "本次办结后未接通或被拒绝的回访次数"}
+    )
     accept_by = fields.DateTime(allow_none=True)
     feedback_by = fields.DateTime(allow_none=True)
     resolve_by = fields.DateTime(allow_none=True)

@@ -66,6 +66,7 @@ def submit_ticket(
         reporter_phone=data.get("reporter_phone"), anonymous=anonymous,
         consent_contact=bool(data.get("consent_contact")),
         sms_opt_out=bool(data.get("sms_opt_out")),
+        reported_at=data.get("reported_at"),  # when the call came in, if before the intake
     )  # fmt: skip
     chosen = category.code if category else None
     routed = None if routing is None else route_new_ticket(

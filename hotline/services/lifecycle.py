@@ -15,14 +15,24 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from ..domain.sla import MAX_EXTENSION, MAX_EXTENSIONS, RETURN_WINDOW, Clock, deadlines, policy_for
+from ..domain.sla import MAX_EXTENSION, RETURN_WINDOW, Clock, deadlines, policy_for
 from ..domain.states import SATISFACTION_LABELS, Role, Satisfaction, Status
-from ..domain.workflow import CO, EVENT_KIND, LEAD, Action, Party, Refused, check
+from ..domain.workflow import (
+    CALLBACK_OUTCOMES,
+    CO,
+    EVENT_KIND,
+    LEAD,
+    Action,
+    Party,
+    Refused,
+    check,
+)
 from ..errors import Conflict, Forbidden, ValidationFailed
 from ..models import Attachment, ExtensionRequest, Ticket, TicketEvent, ticket_co_units
 from .actors import Actor
 from .events import new_event, next_sequence
 from .outbox import notifications_for
+from .preconditions import obstacle
 
 
 @dataclass(frozen=True)
@@ -102,6 +112,9 @@ def perform(
         transition = check(action, Status(ticket.status), who.role, relation(ticket, who))
     except Refused as exc:
         raise (Forbidden if exc.status == 403 else Conflict)(exc.message) from exc
+    blocked = obstacle(session, ticket, action, now)  # what the table cannot see
+    if blocked:
+        raise Conflict(blocked)
     before = ticket.status
     outcome = HANDLERS[action](session, ticket, payload, who, now, clock)
     if transition.target is not None and ticket.status == before:
@@ -149,8 +162,6 @@ def _accept(session, ticket, payload, who, now, clock) -> Outcome:  # type: igno
 
 def _return(session, ticket, payload, who, now, clock) -> Outcome:  # type: ignore[no-untyped-def]
     reason = _required(payload, "reason", "请说明退单理由")
-    if ticket.return_by and now > ticket.return_by:
-        raise Conflict("已超过退单时限（派单后 1 个工作日），请办理或申请协调")
     unit = ticket.lead_unit
     ticket.lead_unit = None
     ticket.co_units = []
@@ -195,10 +206,6 @@ def _note(session, ticket, payload, who, now, clock) -> Outcome:  # type: ignore
 def _request_extension(session, ticket, payload, who, now, clock) -> Outcome:  # type: ignore[no-untyped-def]
     reason = _required(payload, "reason", "请说明延期理由")
     until: datetime = _required(payload, "until", "请填写申请延至的时间")
-    if ticket.extensions_used >= MAX_EXTENSIONS:
-        raise Conflict(f"最多延期 {MAX_EXTENSIONS} 次")
-    if ticket.pending_extension is not None:
-        raise Conflict("已有待审批的延期申请")
     latest = clock.add(ticket.resolve_by or now, MAX_EXTENSION)
     if ticket.resolve_by and until <= ticket.resolve_by:
         raise ValidationFailed({"until": ["延期后的时间应晚于当前办结时限"]})
@@ -214,7 +221,7 @@ def _request_extension(session, ticket, payload, who, now, clock) -> Outcome:  #
 
 def _decide_extension(session, ticket, payload, who, now, clock) -> Outcome:  # type: ignore[no-untyped-def]
     pending = ticket.pending_extension
-    if pending is None:
+    if pending is None:  # preconditions.obstacle refused it already; this keeps types honest
         raise Conflict("没有待审批的延期申请")
     approve = bool(payload.get("approve"))
     pending.decided_at, pending.decided_by_id = now, who.actor.user_id
@@ -230,7 +237,9 @@ def _decide_extension(session, ticket, payload, who, now, clock) -> Outcome:  # 
     session.expire(ticket, ["pending_extension"])
     verdict = "批准" if approve else "不批准"
     data = {"approve": approve, "until": pending.until.isoformat(), "reason": pending.reason}
-    return Outcome(payload.get("reason") or f"{verdict}延期", data)
+    # The body says the verdict first: the unit's notice quotes it ("批准延期：请抓紧").
+    note = payload.get("reason")
+    return Outcome(f"{verdict}延期：{note}" if note else f"{verdict}延期", data)
 
 
 def _report_part(session, ticket, payload, who, now, clock) -> Outcome:  # type: ignore[no-untyped-def]
@@ -253,20 +262,11 @@ def _waive(session, ticket, payload, who, now, clock) -> Outcome:  # type: ignor
 
 def _resolve(session, ticket, payload, who, now, clock) -> Outcome:  # type: ignore[no-untyped-def]
     reply = _required(payload, "reply", "请填写办理结果（将告知市民）")
-    if co_units_waiting(session, ticket) and ticket.co_units_waived_at is None:
-        raise Conflict("协办单位尚未全部报告办理情况，或请督办人员免除")
     evidence = _evidence(ticket, payload.get("evidence") or [])
     ticket.resolved_at = now
     ticket.first_feedback_at = ticket.first_feedback_at or now
+    ticket.callback_attempts = 0  # a new fix: the callbacks start over
     return Outcome(reply, {"evidence": [a.id for a in evidence]}, attachments=evidence)
-
-
-def co_units_waiting(session: Session, ticket: Ticket) -> list[int]:
-    """Ids of the co-units that have not reported their part in this round."""
-    return list(session.scalars(
-        select(ticket_co_units.c.unit_id)
-        .where(ticket_co_units.c.ticket_id == ticket.id, ticket_co_units.c.reported_at.is_(None))
-    ))  # fmt: skip
 
 
 def _evidence(ticket: Ticket, ids: list[int]) -> tuple[Attachment, ...]:
@@ -282,8 +282,6 @@ def _evidence(ticket: Ticket, ids: list[int]) -> tuple[Attachment, ...]:
 
 def _supervise(session, ticket, payload, who, now, clock) -> Outcome:  # type: ignore[no-untyped-def]
     notice = _required(payload, "notice", "请填写督办意见")
-    if ticket.supervision_level >= 3:
-        raise Conflict("已是最高督办级别（通报）")
     ticket.supervision_level += 1
     new_deadline = payload.get("resolve_by")
     if new_deadline:
@@ -317,6 +315,20 @@ def _confirm(session, ticket, payload, who, now, clock) -> Outcome:  # type: ign
     data = {"resolved": bool(resolved), "satisfaction": rating.value, "comment": comment,
             "channel": payload.get("channel", "tracking")}  # fmt: skip
     return Outcome(body, data)
+
+
+def _callback_attempt(session, ticket, payload, who, now, clock) -> Outcome:  # type: ignore[no-untyped-def]
+    """A callback that got no answer: counted, and the ticket stays due for another call.
+    After the configured number the sweep closes it as unrated (sweep.py)."""
+    outcome = _required(payload, "outcome", "请选择回访结果")
+    if outcome not in CALLBACK_OUTCOMES:
+        raise ValidationFailed({"outcome": ["请选择未接通或拒绝回访"]})
+    ticket.callback_attempts = (ticket.callback_attempts or 0) + 1
+    body = f"第 {ticket.callback_attempts} 次回访未成功：{CALLBACK_OUTCOMES[outcome]}"
+    if payload.get("note"):
+        body += f"。{payload['note']}"
+    return Outcome(body, {"outcome": outcome, "attempt": ticket.callback_attempts,
+                          "note": payload.get("note")})  # fmt: skip
 
 
 def _restart_for_redo(session: Session, ticket: Ticket, now: datetime, clock: Clock) -> None:
@@ -356,6 +368,10 @@ def _merge(session, ticket, payload, who, now, clock) -> Outcome:  # type: ignor
 
 def _close_unrated(session, ticket, payload, who, now, clock) -> Outcome:  # type: ignore[no-untyped-def]
     ticket.closed_at = now
+    attempts = payload.get("callback_attempts")
+    if attempts:  # the sweep closes it after that many callbacks reached nobody
+        body = f"回访 {attempts} 次均未能联系到市民，工单按未评价办结。"
+        return Outcome(body, {"unrated": True, "callback_attempts": attempts})
     return Outcome("市民未在规定时间内评价，工单自动办结。", {"unrated": True})
 
 
@@ -374,6 +390,7 @@ HANDLERS: dict[Action, Handler] = {
     Action.SUPERVISE: _supervise,
     Action.RECHECK: _recheck,
     Action.CONFIRM: _confirm,
+    Action.CALLBACK_ATTEMPT: _callback_attempt,
     Action.REOPEN: _reopen,
     Action.REJECT: _reject,
     Action.MERGE: _merge,

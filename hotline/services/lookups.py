@@ -24,19 +24,20 @@ def earlier_by_phone(session: Session, phone: str, *, limit: int = 10) -> list[T
 
 
 def likely_duplicates(session: Session, *, text: str, address: str | None,
-                      routing: Compiled | None, now: datetime,
+                      routing: Compiled | None, now: datetime, category: str | None = None,
                       limit: int = 5) -> list[tuple[Ticket, str]]:  # fmt: skip
     """Open tickets of the last 30 days at the same place about the same kind of problem,
-    as routing reads the draft; each with why it is suggested."""
+    as routing reads the draft (the kind the operator chose, if any); each with why it is
+    suggested."""
     if routing is None or not text.strip():
         return []
     decision = routing.router.route(text, place=address or "")
     city = routing.city
-    category = city.categories.get(decision.category or "")
+    kind = city.categories.get(category or "") or city.categories.get(decision.category or "")
     place = city.unit_ids.get(decision.territorial_unit or "")
     conditions = []
-    if category is not None and place is not None:
-        conditions.append((Ticket.category_id == category.id)
+    if kind is not None and place is not None:
+        conditions.append((Ticket.category_id == kind.id)
                           & (Ticket.territorial_unit_id == place))  # fmt: skip
     if address and len(address.strip()) >= 4:
         conditions.append(Ticket.address == address.strip())

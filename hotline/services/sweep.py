@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import false, or_, select
 from sqlalchemy.orm import Session
 
 from ..config import Settings
@@ -32,6 +32,7 @@ KIND_NAMES = {"accept": "签收", "feedback": "首次反馈", "resolve": "办结
 # Overdue by this many working hours → at least this supervision level.
 ESCALATION = ((0.0, 1), (8.0, 2), (24.0, 3))
 UNRATED_AFTER = timedelta(days=7)
+CALLBACK_ATTEMPTS = 3  # callbacks that reached nobody before it is closed as unrated
 
 
 @dataclass
@@ -57,7 +58,8 @@ def _due(ticket: Ticket) -> list[tuple[str, datetime]]:
 
 
 def sweep(
-    session: Session, *, now: datetime, clock: Clock, unrated_after: timedelta = UNRATED_AFTER
+    session: Session, *, now: datetime, clock: Clock, unrated_after: timedelta = UNRATED_AFTER,
+    callback_attempts: int = CALLBACK_ATTEMPTS,
 ) -> SweepReport:
     report = SweepReport()
     locked = select(Ticket).where(Ticket.status.in_([s.value for s in WITH_UNIT]))
@@ -67,12 +69,21 @@ def sweep(
         changed = _sweep_one(session, ticket, now, clock, report)
         if changed:
             report.tickets.append(ticket.number)
+    # Resolved and never rated: too long ago, or the operators' callbacks kept failing. The
+    # attempt itself stays one event; closing is the system's, the same way for both reasons.
+    unreachable = (Ticket.callback_attempts >= callback_attempts if callback_attempts > 0
+                   else false())  # fmt: skip
     stale = select(Ticket).where(
-        Ticket.status == Status.RESOLVED.value, Ticket.resolved_at <= now - unrated_after
+        Ticket.status == Status.RESOLVED.value,
+        or_(Ticket.resolved_at <= now - unrated_after, unreachable),
     )
+    if session.get_bind().dialect.name == "postgresql":
+        stale = stale.with_for_update(skip_locked=True)  # an operator may be on the phone
     system = Who(SYSTEM, Party.SYSTEM)
     for ticket in session.scalars(stale):
-        perform(session, ticket, Action.CLOSE_UNRATED, {}, who=system, now=now, clock=clock)
+        tried = ticket.callback_attempts if 0 < callback_attempts <= ticket.callback_attempts else 0
+        payload = {"callback_attempts": tried} if tried else {}
+        perform(session, ticket, Action.CLOSE_UNRATED, payload, who=system, now=now, clock=clock)
         report.closed_unrated += 1
         report.tickets.append(ticket.number)
     session.flush()
@@ -129,7 +140,8 @@ def sweep_now(session: Session, *, now: datetime, settings: Settings) -> SweepRe
 
     clock = CalendarCache(timezone=settings.timezone).clock(session)
     report = sweep(session, now=now, clock=clock,
-                   unrated_after=timedelta(days=settings.unrated_close_days))  # fmt: skip
+                   unrated_after=timedelta(days=settings.unrated_close_days),
+                   callback_attempts=settings.callback_attempts)  # fmt: skip
     # Its own savepoint: a problem with the photo directory must not stall deadlines.
     try:
         with session.begin_nested():

@@ -12,6 +12,7 @@ from ..domain.events import event_label
 from ..domain.privacy import mask_name, mask_phone
 from ..extensions import hotline
 from ..photos import ACCEPT
+from ..services.dispatch_queue import unit_groups
 
 
 def init_filters(app: Flask) -> None:
@@ -21,6 +22,7 @@ def init_filters(app: Flask) -> None:
     app.add_template_filter(event_label, "event_label")
     app.add_template_filter(merge_page, "merge_page")
     app.add_template_filter(highlight, "highlight")
+    app.add_template_filter(unit_groups, "unit_groups")  # the dispatch form's 条 / 块 lists
 
 
 def photo_limits() -> dict[str, Any]:

@@ -3,6 +3,7 @@ port with the test database. Screenshots of each main page go to tests/artifacts
 
 from __future__ import annotations
 
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -61,3 +62,34 @@ def sign_in(page, server: str, username: str, password: str) -> None:
     page.get_by_label("密码").fill(password)
     with page.expect_navigation():
         page.get_by_role("button", name="登录").click()
+
+
+def action_box(page, label: str):
+    """Where one action's form is on the ticket page: the next step's section when it is that
+    action (its button in sight), else its section in the menu of other actions, opened."""
+    step = page.locator("section.next-step").filter(
+        has=page.get_by_role("button", name=label, exact=True)
+    )
+    if step.count():
+        return step
+    box = page.locator("details.action").filter(
+        has=page.locator("summary", has_text=re.compile(f"^{re.escape(label)}$"))
+    )
+    box.locator("summary").click()
+    return box
+
+
+def ticket_action(page, label: str, **fields: str) -> None:
+    """One action on the ticket page, as a person does it: the next step's form when it is
+    that action (one click), else its form in the menu of other actions, opened first.
+    ``fields`` are filled by their labels; waits for the page that answers."""
+    box = action_box(page, label)
+    for field, value in fields.items():
+        box.get_by_label(field).fill(value)
+    with page.expect_navigation():
+        box.get_by_role("button", name=label, exact=True).click()
+
+
+def fits(page) -> bool:
+    """The page does not scroll sideways (asserted on every staff page at both sizes)."""
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")

@@ -4,12 +4,10 @@ next to the field with what was typed kept. Staff pages never scroll sideways.""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
-from tests.e2e.conftest import shot, sign_in
-from tests.helpers import VALID, auth, image_bytes
+from tests.e2e.conftest import action_box, fits, shot, sign_in, ticket_action
+from tests.helpers import VALID, api_act, auth, image_bytes
 
 SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1366, "height": 900}}
 TEXT = "和平路菜市场门口流动摊贩占道经营，行人只能走机动车道。"
@@ -19,10 +17,6 @@ def too_big(settings) -> dict:
     data = image_bytes("JPEG", (64, 48))
     return {"name": "IMG_4032.JPG", "mimeType": "image/jpeg",
             "buffer": data + b"\0" * (settings.max_photo_bytes + 1 - len(data))}  # fmt: skip
-
-
-def fits(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
 @pytest.mark.parametrize("size", list(SIZES))
@@ -68,22 +62,17 @@ def test_without_javascript_the_server_keeps_the_form(browser, server, settings,
 def test_the_units_evidence_field_on_a_phone_and_a_desktop(page, server, client, settings,
                                                            size: str) -> None:  # fmt: skip
     number = client.post("/api/v1/tickets", json=VALID, headers=auth()).json["number"]
-    current = client.get(f"/api/v1/tickets/{number}", headers=auth()).json
-    if current["co_units"]:  # the street's part is waived, so 办结 is the unit's next step
-        client.post(f"/api/v1/tickets/{number}/actions/waive_co_units",
-                    json={"version": current["version"]}, headers=auth("hl_demo_supervisor"))
     page.set_viewport_size(SIZES[size])
     sign_in(page, server, "cgj", "demo-unit-1")
     page.goto(f"{server}/console/tickets/{number}")
     assert fits(page)
-    box = page.locator("details.action").filter(
-        has=page.locator("summary", has_text=re.compile("^签收$")))  # fmt: skip
-    box.locator("summary").click()
-    with page.expect_navigation():
-        box.get_by_role("button", name="签收").click()
-    resolve = page.locator("details.action").filter(
-        has=page.locator("summary", has_text=re.compile("^办结$")))  # fmt: skip
-    resolve.locator("summary").click()
+    ticket_action(page, "签收")
+    assert page.get_by_text("签收：已完成").is_visible()
+    if client.get(f"/api/v1/tickets/{number}", headers=auth()).json["co_units"]:
+        # 办结 is offered once the street's part is waived (a supervisor may, once accepted).
+        api_act(client, number, "waive_co_units", auth("hl_demo_supervisor"))
+        page.reload()
+    resolve = action_box(page, "办结")  # in the menu: the first feedback is the next step
     resolve.locator("input[type=file]").set_input_files([too_big(settings)])
     assert "IMG_4032.JPG" in resolve.locator(".error").first.inner_text()
     assert fits(page)

@@ -10,20 +10,14 @@ from datetime import timedelta
 from sqlalchemy import update
 
 from hotline.models import Ticket
-from tests.e2e.conftest import shot, sign_in
+from tests.e2e.conftest import action_box, shot, sign_in, ticket_action
 from tests.helpers import VALID, auth, image_bytes
 
 
 def action(page, label: str, **fields: str) -> None:
-    """Open one action's form on the ticket page, fill it, submit it."""
-    box = page.locator("details.action").filter(
-        has=page.locator("summary", has_text=re.compile(f"^{label}$"))
-    )
-    box.locator("summary").click()
-    for field, value in fields.items():
-        box.get_by_label(field).fill(value)
-    with page.expect_navigation():
-        box.get_by_role("button", name=label).click()
+    """One action on the ticket page (the next step's button or a form from the menu), filled
+    in and submitted; the page that answers says it is done."""
+    ticket_action(page, label, **fields)
     assert page.get_by_text(f"{label}：已完成").is_visible(), page.content()[:2000]
 
 
@@ -62,14 +56,11 @@ def test_report_to_confirmation_to_dashboard(page, server, tmp_path) -> None:
 
     sign_in(page, server, "cgj", "demo-unit-1")
     page.goto(f"{server}/console/tickets/{number}")
-    box = page.locator("details.action").filter(
-        has=page.locator("summary", has_text=re.compile("^办结$"))
-    )
-    box.locator("summary").click()
+    box = action_box(page, "办结")
     box.get_by_label("办理结果（市民可见）").fill("摊贩已劝离，设置了提示牌")
     box.locator("input[type=file]").set_input_files(str(photo))
     with page.expect_navigation():
-        box.get_by_role("button", name="办结").click()
+        box.get_by_role("button", name="办结", exact=True).click()
     assert page.get_by_text("办结：已完成").is_visible()
     shot(page, "04-unit-resolved")
     context.clear_cookies()
@@ -106,7 +97,8 @@ def test_a_returned_ticket_reaches_the_operator_queue(page, server, client) -> N
     number = client.post("/api/v1/tickets", json=VALID, headers=auth()).json["number"]
     sign_in(page, server, "cgj", "demo-unit-1")
     page.goto(f"{server}/console/tickets/{number}")
-    action(page, "退单", **{"退单理由": "该点位属于市场监管职责"})
+    ticket_action(page, "退单", **{"退单理由": "该点位属于市场监管职责"})
+    assert page.get_by_text(f"工单 {number} 已退单").is_visible()  # back on the worklist
     page.context.clear_cookies()
     sign_in(page, server, "operator", "demo-operator-1")
     assert page.url.endswith("/console/queue")
@@ -129,6 +121,16 @@ def test_an_overdue_ticket_shows_on_the_supervisor_board(page, server, client, d
     shot(page, "10-ticket-on-a-phone")
 
 
+def tab_to(page, text: str, tag: str = "BUTTON", most: int = 80) -> None:
+    """Press Tab until the element named ``text`` has the focus (as a person would)."""
+    for _ in range(most):
+        page.keyboard.press("Tab")
+        if page.evaluate("[document.activeElement.tagName, document.activeElement.textContent"
+                         ".trim()]") == [tag, text]:  # fmt: skip
+            return
+    raise AssertionError(f"{text} cannot be reached with Tab")
+
+
 def test_a_unit_works_with_the_keyboard_alone(page, server, client) -> None:
     number = client.post("/api/v1/tickets", json=VALID, headers=auth()).json["number"]
     page.goto(f"{server}/login")
@@ -143,14 +145,22 @@ def test_a_unit_works_with_the_keyboard_alone(page, server, client) -> None:
     page.get_by_role("link", name=number).focus()
     page.keyboard.press("Enter")
     page.wait_for_url(f"**/console/tickets/{number}")
-    summary = page.locator("summary", has_text=re.compile("^签收$"))
-    summary.focus()
-    page.keyboard.press("Enter")  # opens the form
-    page.keyboard.press("Tab")  # to its button (the form has no fields)
-    assert page.evaluate("document.activeElement.textContent") == "签收"
+    # The next step is a button reached by Tab (no form to open first).
+    tab_to(page, "签收")
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert page.get_by_text("签收：已完成").is_visible()
+    # An action from the menu: Enter on its summary opens the form, Tab goes through it.
+    tab_to(page, "内部备注", tag="SUMMARY")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")  # to its only field
+    page.keyboard.type("已电话联系市民，明早到场")
+    page.keyboard.press("Tab")  # to its button
+    assert page.evaluate("document.activeElement.textContent") == "内部备注"
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.get_by_text("内部备注：已完成").is_visible()
+    assert "已电话联系市民，明早到场" in page.locator("ol.timeline").inner_text()
     shot(page, "11-keyboard-accepted")
 
 

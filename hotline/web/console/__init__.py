@@ -15,6 +15,7 @@ from . import (  # noqa: E402,F401 - each registers its routes on bp
     calls,
     dashboard,
     home,
+    inbox,
     password,
     queue,
     search,

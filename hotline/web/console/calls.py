@@ -1,9 +1,16 @@
 """接听登记: an operator takes a call — the caller's earlier tickets by phone, likely
-duplicates nearby, then register the complaint, or register it merged into one of those."""
+duplicates nearby, then register the complaint (with its urgency, kind and the time of the
+call), or register it merged into one of those.
+
+The lookups need no script: "查来电记录与相似工单" posts the form with step=check and the page
+comes back with them. call.js does the same post while the operator types and swaps in the
+two lookup sections of the answer: one endpoint, one template, with or without JavaScript."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -11,13 +18,13 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 
 from ...domain.privacy import may_see_phone
-from ...domain.states import STATUS_LABELS, Channel, Role, Status
+from ...domain.states import PRIORITY_LABELS, STATUS_LABELS, Channel, Priority, Role, Status
 from ...domain.text import normalize_phone
 from ...domain.workflow import Action
 from ...errors import HotlineError
 from ...extensions import hotline
 from ...models import Category
-from ...schemas.tickets import TicketSubmissionSchema
+from ...schemas.tickets import CallTicketSchema
 from ...services.intake import submit_ticket
 from ...services.lifecycle import Who, perform
 from ...services.lookups import earlier_by_phone, likely_duplicates
@@ -25,7 +32,16 @@ from ...services.queries import lock_ticket
 from ..staff import current_actor, staff_only
 from . import bp
 
-FIELDS = ("category", "description", "address", "reporter_name", "reporter_phone")
+FIELDS = ("category", "description", "address", "reporter_name", "reporter_phone",
+          "reported_at", "priority")  # fmt: skip
+# A call is registered while or soon after it happens: a time ahead of the clock is a typo.
+CLOCK_SLACK = timedelta(minutes=5)
+LOOKUP_TEXT = 500  # characters of the complaint the duplicate lookup reads
+
+
+def _now_local() -> datetime:
+    app = hotline()
+    return app.now().astimezone(ZoneInfo(app.settings.timezone))
 
 
 def _render(values: dict[str, str], errors: dict[str, list[str]], *, status: int = 200,
@@ -49,13 +65,15 @@ def _render(values: dict[str, str], errors: dict[str, list[str]], *, status: int
                     earlier = earlier_by_phone(session, number)
         if values.get("description", "").strip():
             duplicates = likely_duplicates(
-                session, text=values["description"], address=values.get("address"),
+                session, text=values["description"][:LOOKUP_TEXT], address=values.get("address"),
+                category=values.get("category") or None,
                 routing=app.routers.active(session), now=app.now(),
             )  # fmt: skip
         html = render_template(
             "console/call.html", values=values, errors=errors, message=message,
             categories=categories, earlier=earlier, duplicates=duplicates,
-            history_shown=history_shown,
+            history_shown=history_shown, priorities=PRIORITY_LABELS,
+            latest_call=_now_local().strftime("%Y-%m-%dT%H:%M"),
             labels=STATUS_LABELS, Status=Status,
         )  # fmt: skip
     return html, status
@@ -64,7 +82,18 @@ def _render(values: dict[str, str], errors: dict[str, list[str]], *, status: int
 @bp.get("/console/call")
 @staff_only(Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN)
 def call_form() -> Any:
-    return _render({name: request.args.get(name, "") for name in FIELDS}, {})
+    values = {name: request.args.get(name, "") for name in FIELDS}
+    values["reported_at"] = values["reported_at"] or _now_local().strftime("%Y-%m-%dT%H:%M")
+    values["priority"] = values["priority"] or Priority.NORMAL.value
+    return _render(values, {})
+
+
+def _call_time(data: dict[str, Any]) -> dict[str, list[str]]:
+    """The form's own check of the time of the call (the schema cannot know the clock)."""
+    at = data.get("reported_at")
+    if at is not None and at > hotline().now() + CLOCK_SLACK:
+        return {"reported_at": ["来电时间不能晚于现在"]}
+    return {}
 
 
 @bp.post("/console/call")
@@ -77,10 +106,13 @@ def call_submit() -> Any:
     payload: dict[str, Any] = {k: v for k, v in values.items() if v.strip()}
     payload["consent_contact"] = "consent_contact" in request.form
     try:
-        data = TicketSubmissionSchema().load(payload)
+        data = CallTicketSchema().load(payload)
     except ValidationError as exc:
         errors = {k: v for k, v in exc.normalized_messages().items() if isinstance(v, list)}
         return _render(values, errors, status=422, message="请根据提示修改后重新登记。")
+    late = _call_time(data)
+    if late:
+        return _render(values, late, status=422, message="请根据提示修改后重新登记。")
     into = step.removeprefix("merge:") if step.startswith("merge:") else None
     app = hotline()
     actor = current_actor()
