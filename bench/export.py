@@ -10,70 +10,31 @@ a worker process stays within 300 MB (peak resident set size) while it writes ei
 from __future__ import annotations
 
 import argparse
-import csv
 import re
 import resource
 import subprocess
 import sys
 import time
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
-from tempfile import TemporaryDirectory
-
-from sqlalchemy import text
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.common import new_database  # noqa: E402
+from bench.common import import_rows, new_database  # noqa: E402
 from hotline.app import create_app  # noqa: E402
 from hotline.config import Settings  # noqa: E402
-from hotline.db import Database  # noqa: E402
-from hotline.importers.batch import (  # noqa: E402
-    Options,
-    Runtime,
-    claim,
-    create_batch,
-    run_batch,
-    units_of_work,
-)
 from hotline.migrate import upgrade  # noqa: E402
-from hotline.seed import seed_demo  # noqa: E402
-from hotline.services.actors import Actor  # noqa: E402
-from hotline.services.calendar import CalendarCache  # noqa: E402
-from hotline.services.router_cache import RouterCache  # noqa: E402
 
 LIMIT_MB = 300
 
 
 def load(url: str, count: int) -> None:
-    database = Database(url)
-    now = datetime.now(UTC)
-    with database.transaction() as session:
-        seed_demo(session, now=now)
-    with TemporaryDirectory() as tmp:
-        path = Path(tmp) / "load.csv"
-        with path.open("w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["工单编号", "诉求内容", "来电号码", "求助人员", "事件发生地",
-                             "承办单位", "社区"])  # fmt: skip
-            for i in range(count):
-                writer.writerow([
-                    f"L{i:06d}", f"第{i}号路灯不亮，晚上出行不安全，附近老人孩子多，请尽快修复。"
-                    "=HYPERLINK(\"http://evil.example/\")", f"138{i:08d}", "张三",
-                    f"文明区和平路 {i % 500} 号", "城管局", "和平新村社区",
-                ])  # fmt: skip
-        runtime = Runtime("WM", "Asia/Shanghai", lambda: datetime.now(UTC), RouterCache(),
-                          CalendarCache())  # fmt: skip
-        work = units_of_work(database)
-        batch = create_batch(work, path, Options(), filename="load.csv",
-                             actor=Actor(None, "bench"), now=now)  # fmt: skip
-        claim(work, batch, now)
-        run_batch(work, batch, runtime, chunk_size=1000)
-    with database.transaction() as session:
-        session.execute(text("ANALYZE"))
-    database.dispose()
+    rows = ([f"L{i:06d}", f"第{i}号路灯不亮，晚上出行不安全，附近老人孩子多，请尽快修复。"
+             "=HYPERLINK(\"http://evil.example/\")", f"138{i:08d}", "张三",
+             f"文明区和平路 {i % 500} 号", "城管局", "和平新村社区"] for i in range(count))
+    import_rows(url, ["工单编号", "诉求内容", "来电号码", "求助人员", "事件发生地", "承办单位",
+                      "社区"], rows)  # fmt: skip
 
 
 def peak_mb() -> float:

@@ -4,7 +4,9 @@ one definition of what each action takes, for the API and the pages alike."""
 from __future__ import annotations
 
 import functools
-from typing import NamedTuple
+from typing import Any, NamedTuple
+
+from werkzeug.datastructures import MultiDict
 
 from ..domain.workflow import Action
 from ..schemas.actions import ACTIONS
@@ -38,3 +40,21 @@ def action_forms() -> dict[Action, tuple[FormField, ...]]:
 
 def label(action: Action) -> str:
     return ACTIONS[action].label
+
+
+def posted(action: Action, form: MultiDict[str, str]) -> dict[str, Any]:
+    """A posted action form as the action's schema expects it (the API's JSON shapes). An
+    empty required field, or an unchosen option, is sent as "" so that the schema says
+    what is missing (nothing is ever decided by default); empty optional text is left out."""
+    version = form.get("version", "")
+    data: dict[str, Any] = {"version": int(version) if version.isdigit() else version}
+    for name, _label, kind, required, _choices in action_form(action):
+        if kind == "file":
+            continue
+        if kind == "units":
+            data[name] = [v for v in form.getlist(name) if v]
+            continue
+        value = form.get(name, "").strip()
+        if value or required:
+            data[name] = value
+    return data

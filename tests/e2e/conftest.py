@@ -93,3 +93,9 @@ def ticket_action(page, label: str, **fields: str) -> None:
 def fits(page) -> bool:
     """The page does not scroll sideways (asserted on every staff page at both sizes)."""
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def no_sideways_scroll(page) -> None:
+    """Asserts ``fits``, naming both widths when it does not."""
+    assert fits(page), (page.evaluate("document.documentElement.scrollWidth"),
+                        page.viewport_size)  # fmt: skip

@@ -13,11 +13,10 @@ import pytest
 from sqlalchemy import delete, select
 
 from hotline.models import RulesetRecord, Unit, User
-from tests.e2e.conftest import shot, sign_in
+from tests.e2e.conftest import no_sideways_scroll, shot, sign_in
 from tests.helpers import restore_seeded_ruleset
 
 SIZES = {"phone": (390, 844), "desktop": (1366, 900)}
-NO_SIDEWAYS_SCROLL = "document.documentElement.scrollWidth <= window.innerWidth"
 
 
 def at(page, size: str) -> None:
@@ -27,13 +26,13 @@ def at(page, size: str) -> None:
 
 def visit(page, url: str, name: str | None = None) -> None:
     assert page.goto(url).status == 200, url
-    assert page.evaluate(NO_SIDEWAYS_SCROLL), url
+    no_sideways_scroll(page)
     if name:
         shot(page, name)
 
 
 def fits(page, name: str) -> None:
-    assert page.evaluate(NO_SIDEWAYS_SCROLL), name
+    no_sideways_scroll(page)
     shot(page, name)
 
 

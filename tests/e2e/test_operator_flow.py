@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from hotline.models import Ticket, TicketEvent
-from tests.e2e.conftest import shot, sign_in
+from tests.e2e.conftest import no_sideways_scroll, shot, sign_in
 from tests.helpers import VALID, api_act, auth
 
 PHONE = {"width": 390, "height": 844}
@@ -20,11 +20,6 @@ SIZES = [pytest.param(PHONE, id="phone"), pytest.param(DESKTOP, id="desktop")]
 # Routing finds two rules with the same score: a person decides, with both candidates shown.
 TIE = "小区门口有人乱停车，还有垃圾乱堆，很久没人管"
 UNSURE = "请问这个事情找谁办理呢，拖了很久"
-
-
-def no_sideways_scroll(page) -> None:
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), (
-        page.evaluate("document.documentElement.scrollWidth"), page.viewport_size)
 
 
 def report(client, text: str, **more) -> dict:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from hotline.models import Ticket
 from hotline.services import exports
-from tests.e2e.conftest import ARTIFACTS, shot, sign_in
+from tests.e2e.conftest import ARTIFACTS, no_sideways_scroll, shot, sign_in
 from tests.helpers import VALID, api_act, auth
 
 PHONE = {"width": 390, "height": 844}
@@ -20,11 +20,6 @@ UNIT, SUPERVISOR = auth("hl_demo_unit"), auth("hl_demo_supervisor")
 HOSTILE = "=HYPERLINK(\"http://evil.example/\",\"点我\") 和平路菜市场门口流动摊贩占道经营"
 # Routing finds two rules with the same score: it waits in the queue with a suggestion.
 TIE = "小区门口有人乱停车，还有垃圾乱堆，很久没人管"
-
-
-def no_sideways_scroll(page) -> None:
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), (
-        page.evaluate("document.documentElement.scrollWidth"), page.viewport_size)
 
 
 def name_of(size: dict) -> str:

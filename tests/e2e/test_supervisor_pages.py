@@ -10,12 +10,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.e2e.conftest import shot, sign_in
+from tests.e2e.conftest import no_sideways_scroll, shot, sign_in
 from tests.helpers import VALID, api_act, auth
 
 OPERATOR, UNIT, SUPERVISOR = auth(), auth("hl_demo_unit"), auth("hl_demo_supervisor")
 SIZES = {"phone": (390, 844), "desktop": (1366, 900)}
-NO_SIDEWAYS_SCROLL = "document.documentElement.scrollWidth <= window.innerWidth"
 
 
 def shanghai(day: int, hour: int, minute: int = 0) -> datetime:
@@ -45,7 +44,7 @@ def test_an_extension_is_approved_with_the_requested_date_in_view(page, server, 
     assert card.get_by_text("0 次（最多 3 次）").is_visible()
     approve = card.get_by_role("radio", name=re.compile("^批准"))
     assert not approve.is_checked() and not card.get_by_role("radio", name="不批准").is_checked()
-    assert page.evaluate(NO_SIDEWAYS_SCROLL)
+    no_sideways_scroll(page)
     box = approve.locator("xpath=ancestor::label").bounding_box()
     assert box["height"] >= 44  # a thumb can hit it
     shot(page, f"supervisor-board-extension-{size}")
@@ -79,7 +78,7 @@ def test_a_return_is_ruled_with_its_unit_and_reason_in_view(page, server, client
     assert card.get_by_text("示范市城市管理局").first.is_visible()
     assert card.get_by_text("该点位属于市场监管职责，不是城管的").is_visible()
     assert not card.get_by_role("radio", name="退单成立，重新派单").is_checked()
-    assert page.evaluate(NO_SIDEWAYS_SCROLL)
+    no_sideways_scroll(page)
     shot(page, f"supervisor-board-return-{size}")
     card.get_by_role("radio", name=re.compile("^退回原单位办理")).check()
     with page.expect_navigation():
@@ -149,7 +148,7 @@ def test_dashboard_charts_fit_and_open_their_tickets(page, server, client, clock
     sign_in(page, server, "supervisor", "demo-supervisor-1")
     page.goto(f"{server}/console/dashboard?from=2026-11-09&to=2026-11-30")
     page.wait_for_function("document.querySelectorAll('.chart canvas').length === 3")
-    assert page.evaluate(NO_SIDEWAYS_SCROLL)
+    no_sideways_scroll(page)
 
     # Legends keep off the axis labels and the bars' names, and the names off each other.
     rates = {"响应率", "解决率", "满意率"}

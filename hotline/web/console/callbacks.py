@@ -20,7 +20,7 @@ from ...schemas.actions import ACTIONS
 from ...services import worklists
 from ...services.lifecycle import perform
 from ...services.queries import lock_ticket
-from ..forms import action_form, label
+from ..forms import action_form, label, posted
 from ..staff import CITY_WIDE, current_who, staff_only
 from . import bp
 from .lists import local, page_number
@@ -78,14 +78,7 @@ def callback_record(number: str, action_name: str) -> Any:
     if action not in RECORDED:
         abort(404)
     page_no = page_number_of(request.form.get("page", "1"))
-    version = request.form.get("version", "")
-    # An unanswered choice is sent as "" so that the schema says "请选择…"; empty optional
-    # text is left out.
-    data: dict[str, Any] = {"version": int(version) if version.isdigit() else version}
-    for field in action_form(action):
-        value = request.form.get(field.name, "").strip()
-        if value or field.required:
-            data[field.name] = value
+    data = posted(action, request.form)
     app = hotline()
     try:
         loaded = ACTIONS[action].schema().load(data)

@@ -20,7 +20,7 @@ from ...schemas.actions import ACTIONS
 from ...services import worklists
 from ...services.lifecycle import perform
 from ...services.queries import lock_ticket
-from ..forms import action_form
+from ..forms import action_form, posted
 from ..staff import current_scope, current_who, staff_only
 from . import bp
 from .lists import local, page_number, table_rows
@@ -57,18 +57,6 @@ def supervision() -> Any:
         return _board(session)
 
 
-def _decision_data(action: Action) -> dict[str, Any]:
-    """The posted decision as the action's schema expects it; an unchosen option stays ""
-    so that the schema refuses it (nothing is ever decided by default)."""
-    version = request.form.get("version", "")
-    data: dict[str, Any] = {"version": int(version) if version.isdigit() else version}
-    for field in action_form(action):
-        value = request.form.get(field.name, "").strip()
-        if value or field.required:
-            data[field.name] = value
-    return data
-
-
 def _done(action: Action, ticket: Ticket, data: dict[str, Any]) -> str:
     """What the supervisor reads back on the board once the decision is recorded."""
     number = ticket.number
@@ -92,7 +80,7 @@ def decide(number: str, action_name: str) -> Any:
     app = hotline()
     with app.db.transaction() as session:
         try:
-            data = ACTIONS[action].schema().load(_decision_data(action))
+            data = ACTIONS[action].schema().load(posted(action, request.form))
         except ValidationError as exc:
             errors = exc.messages if isinstance(exc.messages, dict) else {}
             return _board(session, failed=(number, action.value), errors=errors, status=422)

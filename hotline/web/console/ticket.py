@@ -27,7 +27,7 @@ from ...services.evidence import keep_evidence
 from ...services.lifecycle import perform, relation
 from ...services.queries import get_ticket_for, lock_ticket
 from ..files import private_file
-from ..forms import action_form, action_forms, label
+from ..forms import action_forms, label, posted
 from ..staff import current_scope, current_who, staff_only
 from . import bp
 from .lists import escalation, local, matched_terms, next_countdown, urgency
@@ -131,23 +131,6 @@ def staff_photo(number: str, attachment_id: int) -> Any:
     return private_file(path, mimetype)
 
 
-def _form_data(action: Action) -> dict[str, Any]:
-    """The submitted form as the action's schema expects it (the API's JSON shapes)."""
-    data: dict[str, Any] = {"version": request.form.get("version", "")}
-    if data["version"].isdigit():
-        data["version"] = int(data["version"])
-    for name, _label, kind, required, _choices in action_form(action):
-        if kind == "file":
-            continue
-        if kind == "units":
-            data[name] = [v for v in request.form.getlist(name) if v]
-            continue
-        value = request.form.get(name, "").strip()
-        if value or required:  # an empty required field: the schema says it is required
-            data[name] = value
-    return data
-
-
 def _chosen_evidence() -> list[int]:
     """Photos kept from an earlier try, ticked again in the resolve form."""
     return [int(v) for v in request.form.getlist("evidence") if v.isdigit() and len(v) < 10]
@@ -188,7 +171,7 @@ def act(number: str, action_name: str) -> Any:
                 app.photos.delete(stored)  # a refused photo: nothing half-saved
                 return refused(exc)
         try:
-            data = ACTIONS[action].schema().load(_form_data(action))
+            data = ACTIONS[action].schema().load(posted(action, request.form))
         except ValidationError as exc:
             messages = exc.messages if isinstance(exc.messages, dict) else {}
             return refused(errors=messages, status=422)
