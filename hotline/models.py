@@ -106,6 +106,8 @@ class Ticket(Base):
         # Worklists: a unit's open tickets by deadline.
         Index("ix_tickets_status_lead_unit_resolve_by", "status", "lead_unit_id", "resolve_by"),
         Index("ix_tickets_created_at", "created_at"),
+        # An SMS reply finds the resident's ticket awaiting a rating by the phone it came from.
+        Index("ix_tickets_reporter_phone_status", "reporter_phone", "status"),
         # A call-centre work order is imported once per source, however often it is sent.
         UniqueConstraint("external_source", "external_ref"),
         # The privacy sweep: closed tickets whose residents' data is still kept, oldest first.
@@ -170,6 +172,12 @@ class Ticket(Base):
     # When the resident's name, phone and photos were erased (retention or their request);
     # the ticket itself stays for the statistics.
     personal_data_erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The one-time key of the public form that created it: a second post of the same form
+    # (a double tap, the back button) finds this ticket instead of filing another.
+    submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Residents who said 我也遇到了 (``TicketFollower`` rows), kept here for worklists and
+    # hotspots: the ticket weighs 1 + this many residents.
+    follower_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -190,6 +198,49 @@ class Ticket(Base):
     )  # fmt: skip
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012  (SQLAlchemy's own API)
+
+
+class TicketFollower(Base):
+    """A resident who met the same problem (我也遇到了) and hears of its progress by SMS."""
+
+    __tablename__ = "ticket_followers"
+    __table_args__ = (UniqueConstraint("ticket_id", "phone"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    phone: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LookupCode(Base):
+    """A 6-digit code sent by SMS to a ticket's phone so the resident can open its tracking
+    page from the number and phone alone. Only a hash of the code is kept."""
+
+    __tablename__ = "lookup_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # wrong codes entered
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class InboundSms(Base):
+    """A resident's SMS reply as the gateway delivered it, once per gateway message id."""
+
+    __tablename__ = "inbound_sms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    gateway_id: Mapped[str] = mapped_column(String(100), unique=True)
+    phone: Mapped[str] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(String(500))
+    ticket_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tickets.id", ondelete="SET NULL"), index=True
+    )
+    outcome: Mapped[str] = mapped_column(String(30))  # rated, unknown_reply, no_ticket, ...
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class TicketEvent(Base):

@@ -34,6 +34,6 @@ def tracking_link(secret_key: str, number: str, salt: str, *, base: str = "",
                   **extra: str) -> str:  # fmt: skip
     """The one shape of a tracking link, for pages, API answers and messages alike:
     ``base`` (the site's public address; "" for a path on this site) + ``/track/<number>``
-    with the token, then ``extra`` query values. Must agree with the route in web/public.py."""
+    with the token, then ``extra`` query values. Must agree with the route in web/public/."""
     query = urlencode({"token": tracking_token(secret_key, number, salt), **extra})
     return f"{base}/track/{quote(number, safe='')}?{query}"

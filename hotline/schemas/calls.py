@@ -8,6 +8,7 @@ from .fields import StrictSchema
 
 _TEXT = {"validate": validate.Length(max=2000), "load_default": None, "allow_none": True}
 
+
 class CallSchema(StrictSchema):
     source = fields.String(load_default=None, validate=validate.Length(min=1, max=40),
                            metadata={"description": "来源热线系统，默认 12345"})  # fmt: skip

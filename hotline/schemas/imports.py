@@ -20,14 +20,17 @@ class ImportFormSchema(StrictSchema):
     encoding = fields.String(load_default=None, validate=validate.Length(max=20))
     sheet = fields.String(load_default=None, validate=validate.Length(max=100))
 
+
 class ImportFileSchema(Schema):
     file = Upload(required=True, metadata={"description": "CSV 或 XLSX 文件"},
                   error_messages={"required": "请选择要导入的文件"})  # fmt: skip
+
 
 class RejectionSchema(Schema):
     row = fields.Integer(attribute="row_number")
     column = fields.String(attribute="column_name", allow_none=True)
     reason = fields.String()
+
 
 class ImportBatchSchema(Schema):
     id = fields.Integer()

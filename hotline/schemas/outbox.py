@@ -15,9 +15,11 @@ class OutboxSummarySchema(Schema):
     queues = fields.Dict(metadata={"description": "各 RQ 队列等待中的任务数与失败任务数"
                                                   "（未配置 Redis 时为空）"})  # fmt: skip
 
+
 class RetrySchema(StrictSchema):
     ids = fields.List(Id(), load_default=list,
                       validate=validate.Length(max=1000))  # fmt: skip
+
 
 class RetryResultSchema(Schema):
     retried = fields.Integer()

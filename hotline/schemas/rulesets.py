@@ -23,8 +23,10 @@ class RulesetSummarySchema(Schema):
     updated_at = fields.DateTime()
     activated_at = fields.DateTime(allow_none=True)
 
+
 class RulesetDetailSchema(RulesetSummarySchema):
     data = fields.Dict(metadata={"description": "规则集内容：threshold、rules、places、idf"})
+
 
 class DecisionSchema(Schema):
     ruleset = fields.String()
@@ -49,6 +51,7 @@ class DecisionSchema(Schema):
     )
     places = fields.List(fields.Dict(), metadata={"description": "识别到的地名及其属地单位"})
 
+
 class ReportSchema(Schema):
     n = fields.Integer()
     accuracy = fields.Float()
@@ -58,6 +61,7 @@ class ReportSchema(Schema):
     coverage = fields.Float(metadata={"description": "置信度达到阈值的比例"})
     confident_accuracy = fields.Float()
     tickets_per_second = fields.Float()
+
 
 class RulesetWriteSchema(StrictSchema):
     data = fields.Dict(metadata={"description": "规则集内容（与导出的 JSON 相同）"})
@@ -72,6 +76,7 @@ class RulesetWriteSchema(StrictSchema):
         if len(given) != 1:
             raise ValidationError("请只提供 data、yaml、csv 中的一项", field_name="data")
 
+
 class RouteTestSchema(StrictSchema):
     text = Text(required=True, max_len=100_000, multiline=True)
     title = Text(max_len=100, allow_none=True)
@@ -79,15 +84,18 @@ class RouteTestSchema(StrictSchema):
     latitude = coordinate(-90.0, 90.0, "纬度")
     longitude = coordinate(-180.0, 180.0, "经度")
 
+
 class LabelledRowSchema(StrictSchema):
     text = fields.String(required=True, validate=validate.Length(max=100_000))
     label = fields.String(required=True, validate=validate.Length(min=1, max=100))
+
 
 class EvaluateSchema(StrictSchema):
     rows = fields.List(
         fields.Nested(LabelledRowSchema), required=True,
         validate=validate.Length(min=1, max=20_000, error="需要 1–20000 行"),
     )  # fmt: skip
+
 
 class ExportQuerySchema(StrictSchema):
     format = fields.String(load_default="yaml", validate=validate.OneOf(["yaml", "csv", "json"]))

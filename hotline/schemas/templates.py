@@ -21,14 +21,17 @@ class TemplateSchema(Schema):
     default_body = fields.String()
     variables = fields.Dict(metadata={"description": "可用的变量及其含义"})
 
+
 class TemplateEditSchema(StrictSchema):
     body = Text(required=True, min_len=1, max_len=4000, multiline=True)
     subject = Text(load_default=None, allow_none=True, max_len=200)
     sms_template_id = Text(load_default=None, allow_none=True, max_len=60)
 
+
 class PreviewArgsSchema(StrictSchema):
     body = Text(load_default=None, allow_none=True, max_len=4000, multiline=True)
     subject = Text(load_default=None, allow_none=True, max_len=200)
+
 
 class PreviewSchema(Schema):
     ok = fields.Boolean()

@@ -80,9 +80,7 @@ class CallTicketSchema(TicketSubmissionSchema):
     priority = fields.String(
         load_default=None,
         allow_none=True,
-        validate=validate.OneOf(
-            [p.value for p in Priority], error="紧急程度应为一般、紧急或特急"
-        ),
+        validate=validate.OneOf([p.value for p in Priority], error="紧急程度应为一般、紧急或特急"),
         error_messages=messages(invalid="应为文本"),
     )
     reported_at = fields.AwareDateTime(

@@ -178,8 +178,16 @@ def _candidates(routing: dict[str, Any], names: dict[str, str],
             continue
         terms = tuple((m["term"], m["weight"]) for m in item.get("matches") or []
                       if m.get("weight", 0) > 0)[:SHOWN_TERMS]  # fmt: skip
-        found.append(Candidate(item.get("label") or "", unit, names.get(unit or ""),
-                               item.get("category"), item.get("score") or 0, terms))
+        found.append(
+            Candidate(
+                item.get("label") or "",
+                unit,
+                names.get(unit or ""),
+                item.get("category"),
+                item.get("score") or 0,
+                terms,
+            )
+        )
         if len(found) == SHOWN_CANDIDATES:
             break
     return tuple(found)

@@ -87,8 +87,10 @@ def plan_export(session: Session, filters: SearchFilters, *, unit_ids: set[int] 
     where = tuple(search_conditions(session, filters, unit_ids=unit_ids, viewer_role=viewer_role,
                                     timezone=timezone, now=now))  # fmt: skip
     total = session.scalar(select(func.count(Ticket.id)).where(*where)) or 0
-    units = {row.id: Place(row.name, row.kind, row.parent_id)
-             for row in session.execute(select(Unit.id, Unit.name, Unit.kind, Unit.parent_id))}
+    units = {
+        row.id: Place(row.name, row.kind, row.parent_id)
+        for row in session.execute(select(Unit.id, Unit.name, Unit.kind, Unit.parent_id))
+    }
     categories = dict(session.execute(select(Category.id, Category.name)).all())
     return ExportPlan(where, total, viewer_role, timezone, now, units, categories)  # fmt: skip
 
@@ -169,8 +171,10 @@ def _row(plan: ExportPlan, t: Any, co_units: list[str],
         name, phone = mask_name(t.reporter_name) or "", mask_phone(t.reporter_phone) or ""
     resolved = outcomes.get(EventKind.RESOLVED.value)
     confirmed = outcomes.get(EventKind.CONFIRMED.value)
-    unhappy = bool(confirmed) and (confirmed[1].get("resolved") is False or
-                                   confirmed[1].get("satisfaction") == Satisfaction.DISSATISFIED)
+    unhappy = bool(confirmed) and (
+        confirmed[1].get("resolved") is False
+        or confirmed[1].get("satisfaction") == Satisfaction.DISSATISFIED
+    )
     overdue = (t.status in {s.value for s in WITH_UNIT} and t.resolve_by is not None
                and t.resolve_by < plan.now)  # fmt: skip
     return [

@@ -152,11 +152,15 @@ def _item(message: OutboxMessage, read: bool, scope: set[int] | None,
     data = (message.event.data if message.event else None) or {}
     label = event_label(kind)
     comment = None
-    if kind == EventKind.CONFIRMED and (data.get("resolved") is False
-                                        or data.get("satisfaction") == Satisfaction.DISSATISFIED):
+    if kind == EventKind.CONFIRMED and (
+        data.get("resolved") is False or data.get("satisfaction") == Satisfaction.DISSATISFIED
+    ):
         # To the unit this answer is a reopening (重办), and the resident's reason is the news.
-        kind, label, comment = EventKind.REOPENED.value, event_label(EventKind.REOPENED), (
-            data.get("comment") or None)
+        kind, label, comment = (
+            EventKind.REOPENED.value,
+            event_label(EventKind.REOPENED),
+            (data.get("comment") or None),
+        )
     openable = ticket is not None and (
         scope is None or ticket.lead_unit_id in scope
         or any(unit.id in scope for unit in ticket.co_units)

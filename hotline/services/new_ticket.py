@@ -122,7 +122,7 @@ def plan_new_ticket(
         "sms_opt_out": said.sms_opt_out, "category_id": category_id,
         "territorial_unit_id": territorial_unit_id, "status": Status.REPORTED.value,
         "priority": said.priority, "extensions_used": 0, "callback_attempts": 0, "sla": {},
-        "supervision_level": 0,
+        "supervision_level": 0, "follower_count": 0,
         "tracking_salt": new_salt(), "created_by_id": actor.user_id, "version": 1,
         "created_at": now, "updated_at": now,
     }  # fmt: skip

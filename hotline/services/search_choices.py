@@ -40,6 +40,8 @@ def search_choices(session: Session, scope: set[int] | None) -> SearchChoices:
             units[kind].append(Choice(unit.code, unit.name))
         if kind in (UnitKind.DISTRICT, UnitKind.STREET):  # the dashboard's district links too
             streets.append(Choice(unit.code, unit.name))
-    categories = [Choice(c.code, c.name) for c in
-                  session.scalars(select(Category).order_by(Category.sort_order, Category.name))]
+    categories = [
+        Choice(c.code, c.name)
+        for c in session.scalars(select(Category).order_by(Category.sort_order, Category.name))
+    ]
     return SearchChoices({k: v for k, v in units.items() if v}, streets, categories)

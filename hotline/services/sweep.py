@@ -58,7 +58,11 @@ def _due(ticket: Ticket) -> list[tuple[str, datetime]]:
 
 
 def sweep(
-    session: Session, *, now: datetime, clock: Clock, unrated_after: timedelta = UNRATED_AFTER,
+    session: Session,
+    *,
+    now: datetime,
+    clock: Clock,
+    unrated_after: timedelta = UNRATED_AFTER,
     callback_attempts: int = CALLBACK_ATTEMPTS,
 ) -> SweepReport:
     report = SweepReport()

@@ -2,7 +2,7 @@
 
 Four blueprints, no URL prefixes (each route spells its whole path):
 
-- ``public`` (public.py): the resident's form, tracking page and its photos; the error page.
+- ``public`` (public/): the resident's form, tracking page and its photos; the error page.
 - ``auth`` (auth.py): staff sign-in and sign-out, reachable without a session.
 - ``console`` (console/, one module per page): operator, unit and supervisor pages.
 - ``admin`` (admin.py): the admin pages under /console/admin.

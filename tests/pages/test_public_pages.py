@@ -123,7 +123,7 @@ def test_whole_request_over_the_limit_is_413_page(client, settings) -> None:
 
 
 def test_failed_database_write_removes_stored_photos(client, db, settings, monkeypatch) -> None:
-    from hotline.web import public
+    from hotline.web.public import form as public
 
     def explode(*args, **kwargs):
         raise RuntimeError("database went away")

@@ -33,12 +33,15 @@ def day_arg(name: str, default: date | None, errors: dict[str, str]) -> date | N
         return default
     return day
 
+
 def page_number() -> int:
     raw = request.args.get("page", "1")
     return int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1
 
+
 def local(value: datetime | None) -> datetime | None:
     return value.astimezone(ZoneInfo(hotline().settings.timezone)) if value else None
+
 
 def urgency(ticket: Ticket, now: datetime) -> str:
     """overdue / warning / "" — for the colour of a row: past a deadline still running, or
@@ -66,6 +69,7 @@ def next_countdown(ticket: Ticket, now: datetime, clock: Clock) -> Countdown | N
     warned = due.kind in (ticket.sla or {}).get("warned", [])
     return countdown(ticket, due, now, clock, warned=warned)
 
+
 def render_list(template: str, title: str, page: worklists.Page, *, intro: str = "",
                 show_routing: bool = False, mine: set[int] | None = None,
                 returns: dict[int, str] | None = None, clock: Clock | None = None,
@@ -75,6 +79,7 @@ def render_list(template: str, title: str, page: worklists.Page, *, intro: str =
                       clock=clock)  # fmt: skip
     return render_template(template, title=title, intro=intro, page=page, rows=rows,
                            show_routing=show_routing, **context)  # fmt: skip
+
 
 def table_rows(page: worklists.Page, now: datetime, *, routing: bool,
           mine: set[int] | None = None, returns: dict[int, str] | None = None,
@@ -94,6 +99,7 @@ def table_rows(page: worklists.Page, now: datetime, *, routing: bool,
             "due": due, "due_at": local(due.due.at) if due else None,
         })  # fmt: skip
     return rows
+
 
 def matched_terms(ticket: Ticket) -> list[str]:
     candidates = (ticket.routing or {}).get("candidates") or []

@@ -70,8 +70,9 @@ def queue() -> str:
         for ticket in page.tickets:
             note = returns.get(ticket.id)
             since = note.at if note else ticket.created_at
-            suggestion = dispatch_queue.suggest(ticket, directory,
-                                                returned_by=note.unit_code if note else None)
+            suggestion = dispatch_queue.suggest(
+                ticket, directory, returned_by=note.unit_code if note else None
+            )
             rows.append({
                 "ticket": ticket, "returned": note, "suggestion": suggestion,
                 "reason": "returned" if note or ticket.status == Status.RETURNED.value
@@ -81,8 +82,11 @@ def queue() -> str:
                 "terms": [term for c in suggestion.candidates for term, _ in c.terms],
                 "channel": CHANNEL_LABELS.get(Channel(ticket.channel), ticket.channel),
             })  # fmt: skip
-        categories = list(session.scalars(select(Category).where(Category.active)
-                                          .order_by(Category.group_name, Category.code)))
+        categories = list(
+            session.scalars(
+                select(Category).where(Category.active).order_by(Category.group_name, Category.code)
+            )
+        )
         counts = worklists.queue_counts(session)
         return render_template(
             "console/queue.html", page=page, rows=rows, filters=filters,

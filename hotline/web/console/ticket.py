@@ -60,8 +60,11 @@ def _ticket_page(session: Session, number: str, scope: set[int] | None, *,
     if Action.DISPATCH in offers.allowed:  # the only form that lists them
         units = list(session.scalars(select(Unit).where(Unit.active)
                                      .order_by(Unit.kind, Unit.code)))  # fmt: skip
-        categories = list(session.scalars(
-            select(Category).where(Category.active).order_by(Category.group_name, Category.code)))
+        categories = list(
+            session.scalars(
+                select(Category).where(Category.active).order_by(Category.group_name, Category.code)
+            )
+        )
         # Routing's suggestion, preselected in the form (never the unit that returned it).
         directory = dispatch_queue.Directory.load(session, app.routers.active(session))
         returned_by = dispatch_queue.returned_by(session, [ticket]).get(ticket.id)

@@ -17,7 +17,9 @@ def worklist() -> str:
     with app.db.transaction() as session:
         mine = current_scope(session) or set()
         page = worklists.unit_worklist(session, mine, page=page_number())
-        intro = ("最近的时限排在前面（签收、首次反馈、办结，按工作时间倒计时）：红色已超期，"
-                 "黄色已用去 75% 的时间；催办、督办、通报是督办级别；协办的工单请报告协办情况。")
+        intro = (
+            "最近的时限排在前面（签收、首次反馈、办结，按工作时间倒计时）：红色已超期，"
+            "黄色已用去 75% 的时间；催办、督办、通报是督办级别；协办的工单请报告协办情况。"
+        )
         return render_list("console/worklist.html", "我的待办", page, intro=intro, mine=mine,
                            clock=app.calendars.clock(session))  # fmt: skip
