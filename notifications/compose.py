@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from hotline.config import Settings
 from hotline.domain.states import PUBLIC_STATUS_LABELS, STATUS_LABELS, Status
-from hotline.domain.templates import RenderError, render
+from hotline.domain.templates import LOOKUP_CODE, RenderError, render
 from hotline.domain.tracking import tracking_link
 from hotline.models import OutboxMessage, Ticket, Unit
 from hotline.services.templates import EffectiveTemplate, get_template
@@ -70,6 +70,8 @@ def values_for(
     if row.audience == "resident":
         values["status"] = PUBLIC_STATUS_LABELS[status]
         values["link"] = _tracking_link(ticket, settings)
+        if row.template == LOOKUP_CODE:
+            values["code"] = str(row.payload.get("code", ""))
         return values
     return values | {
         "status": STATUS_LABELS[status],
@@ -109,7 +111,9 @@ def compose(session: Session, row: OutboxMessage, settings: Settings) -> tuple[C
             HttpSmsGateway(settings.sms_gateway_url, settings.sms_api_key, settings.sms_signature)
             if settings.sms_gateway_url else ConsoleChannel()
         )  # fmt: skip
-        data = {"number": ticket.number, "urgent": ticket.priority != "normal",
+        # A lookup code is wanted now, at any hour; it expires before the morning.
+        urgent = ticket.priority != "normal" or row.template == LOOKUP_CODE
+        data = {"number": ticket.number, "urgent": urgent,
                 "template_id": template.sms_template_id, "params": values}  # fmt: skip
         return channel, Message(key, row.recipient or "", text, data=data)
     data = {"number": ticket.number, "event": row.payload.get("event", ""),

@@ -51,9 +51,14 @@ VARIABLES = {
     "feedback_by": "首次反馈时限",
     "address": "事件地址",
     "body": "本次事件的说明（退单理由、督办意见等）",
+    "code": "查询验证码（仅用于验证码短信）",
 }
 RESIDENT_VARIABLES = frozenset({"number", "category", "status", "accept_by", "resolve_by", "link"})
-STAFF_VARIABLES = frozenset(VARIABLES) - {"link"}
+STAFF_VARIABLES = frozenset(VARIABLES) - {"link", "code"}
+# The SMS with the 6-digit code a resident asked for to open a ticket by number and phone.
+LOOKUP_CODE = "resident.lookup_code"
+# Messages a request asks for, not an event: they have no event kind of their own.
+STANDALONE = frozenset({LOOKUP_CODE})
 
 SMS_LIMIT = 300  # characters after rendering; longer texts are split into many billed parts
 TEXT_LIMIT = 2000
@@ -71,6 +76,7 @@ SAMPLE = {
     "feedback_by": "11月24日17:00",
     "address": "文明区人民路与解放路交叉口",
     "body": "该点位属于道路养护范围，请交通运输局办理。",
+    "code": "246810",
 }
 
 
@@ -94,6 +100,8 @@ DEFAULTS: dict[str, Default] = {
     _R + "merged": Default("工单{{ number }}与相同问题合并办理，进度：{{ link }}"),
     _R + "reopened": Default("工单{{ number }}已安排重新办理，进度：{{ link }}"),
     _R + OTHER: Default("工单{{ number }}有更新：{{ link }}"),
+    LOOKUP_CODE: Default("验证码 {{ code }}，用于查询工单{{ number }}的办理进度，10分钟内有效。"
+                         "如非本人操作，请忽略本短信。"),
     _U + "dispatched": Default("工单{{ number }}（{{ category }}）已派给贵单位，"
                                "请于{{ accept_by }}前签收、{{ resolve_by }}前办结。"),
     _U + "sla_warning": Default("工单{{ number }}（{{ category }}）时限将至，"
@@ -130,6 +138,8 @@ def audience_of(key: str) -> str:
 
 
 def allowed_variables(key: str) -> frozenset[str]:
+    if key == LOOKUP_CODE:
+        return RESIDENT_VARIABLES | {"code"}
     return RESIDENT_VARIABLES if audience_of(key) == "resident" else STAFF_VARIABLES
 
 
