@@ -77,6 +77,8 @@ class Settings:
     sms_gateway_url: str | None = None
     sms_api_key: str = field(default="", repr=False)
     sms_signature: str = "文明直通车"
+    # Shared with the SMS gateway: it signs the residents' replies it forwards to us.
+    sms_inbound_secret: str = field(default="", repr=False)
     smtp_host: str | None = None
     smtp_port: int = 587
     smtp_user: str | None = None
@@ -139,6 +141,7 @@ class Settings:
             sms_gateway_url=env.get("HOTLINE_SMS_GATEWAY_URL") or None,
             sms_api_key=env.get("HOTLINE_SMS_API_KEY", ""),
             sms_signature=env.get("HOTLINE_SMS_SIGNATURE", "文明直通车"),
+            sms_inbound_secret=env.get("HOTLINE_SMS_INBOUND_SECRET", ""),
             smtp_host=env.get("HOTLINE_SMTP_HOST") or None,
             smtp_port=_int(env, "HOTLINE_SMTP_PORT", 587),
             smtp_user=env.get("HOTLINE_SMTP_USER") or None,
