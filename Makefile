@@ -48,9 +48,17 @@ lint: venv
 # Unit tests need no database; everything that touches one runs on SQLite and on PostgreSQL.
 # The browser tests (tests/e2e) run once, on SQLite, in Debian's chromium; the API contract
 # run (schemathesis, tests/contract) once, on PostgreSQL, against gunicorn.
+# The two passes run side by side (one per core), each with its own Redis database; the
+# PostgreSQL pass's output is shown when both have finished.
+PG_TESTS := tests/services tests/serving tests/api tests/pages tests/jobs tests/contract
 test: lint browser
-	HOTLINE_TEST_DATABASE=sqlite $(BIN)/pytest -q tests --ignore=tests/contract
-	HOTLINE_TEST_DATABASE=postgresql $(BIN)/pytest -q tests/services tests/serving tests/api tests/pages tests/jobs tests/contract
+	mkdir -p var
+	@HOTLINE_TEST_DATABASE=postgresql HOTLINE_TEST_REDIS_URL=redis://127.0.0.1:6379/14 \
+		$(BIN)/pytest -q -p no:cacheprovider $(PG_TESTS) > var/test-postgresql.log 2>&1 & pg=$$!; \
+	HOTLINE_TEST_DATABASE=sqlite $(BIN)/pytest -q tests --ignore=tests/contract; lite=$$?; \
+	wait $$pg; pgrc=$$?; echo "--- PostgreSQL pass ---"; cat var/test-postgresql.log; \
+	echo "SQLite pass: exit $$lite; PostgreSQL pass: exit $$pgrc"; \
+	[ $$lite -eq 0 ] && [ $$pgrc -eq 0 ]
 
 # Debian's chromium for the browser tests, and a CJK font so screenshots show the Chinese.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
