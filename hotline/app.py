@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import uuid
 from typing import Any
 
@@ -122,10 +123,16 @@ def warm_up(app: Flask) -> None:
 
 
 def _limit_public_form(app: Flask, settings: Settings) -> None:
-    """Throttle anonymous submissions per address. Counters live in Redis when configured;
-    if Redis fails the limiter falls back to memory rather than refusing residents."""
-    if not settings.form_rate_limit:
+    """Throttle accepted complaints per address and phone, and more loosely per address (a
+    refused form or a second post of one form costs nothing), and 我也遇到了 per address and
+    phone. Counters live in Redis when configured; if Redis fails the limiter falls back to
+    memory rather than refusing residents. A 429 on the form gives the form back, filled."""
+    if not (settings.form_rate_limit or settings.form_address_rate_limit):
         return
+    from flask_limiter.errors import RateLimitExceeded
+
+    from .web.public import form
+
     limiter = Limiter(
         get_remote_address,
         app=app,
@@ -134,8 +141,30 @@ def _limit_public_form(app: Flask, settings: Settings) -> None:
         in_memory_fallback_enabled=True,
         key_prefix="hotline-limits",
     )
-    view = app.view_functions["public.submit"]
-    app.view_functions["public.submit"] = limiter.limit(settings.form_rate_limit)(view)
+    submit = app.view_functions["public.submit"]
+    if settings.form_address_rate_limit:
+        submit = limiter.limit(settings.form_address_rate_limit, scope="form-address",
+                               deduct_when=form.filed_new_ticket,
+                               exempt_when=form.is_replay)(submit)  # fmt: skip
+    if settings.form_rate_limit:
+        submit = limiter.limit(settings.form_rate_limit, scope="form-phone",
+                               key_func=form.address_and_phone("reporter_phone"),
+                               deduct_when=form.filed_new_ticket,
+                               exempt_when=form.is_replay)(submit)  # fmt: skip
+        follow = app.view_functions["public.follow"]
+        app.view_functions["public.follow"] = limiter.limit(
+            settings.form_rate_limit, scope="follow", key_func=form.address_and_phone("phone")
+        )(follow)
+    app.view_functions["public.submit"] = submit
+
+    @app.errorhandler(RateLimitExceeded)
+    def _too_many(exc: RateLimitExceeded) -> Any:
+        resets = [limit.reset_at for limit in limiter.current_limits if limit.breached]
+        retry_after = max(1, int(max(resets, default=0) - time.time()))
+        if request.endpoint == "public.submit":
+            return form.render_rate_limited(retry_after)
+        page, status = render_error_page(429, "请求过于频繁", f"请在 {retry_after} 秒后再试。")
+        return page, status, {"Retry-After": str(retry_after)}
 
 
 def _assign_request_id() -> None:

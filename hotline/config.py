@@ -60,8 +60,10 @@ class Settings:
     max_json_bytes: int = 256 * 1024
     sql_echo: bool = False
     production: bool = False
-    # Per client address; "" turns it off. Syntax of the limits library: "5/minute;30/hour".
+    # Accepted complaints per client address and phone number (residents share carriers'
+    # addresses), and per address alone; "" turns one off. Syntax: "5/minute;30/hour".
     form_rate_limit: str = "5/minute;30/hour"
+    form_address_rate_limit: str = "60/hour"
     proxy_count: int = 0  # reverse proxies in front that set X-Forwarded-For/-Proto/-Host
     # How often each process looks for a newly activated routing ruleset.
     ruleset_refresh_seconds: float = 5.0
@@ -132,6 +134,7 @@ class Settings:
             sql_echo=_bool(env, "HOTLINE_SQL_ECHO", False),
             production=production,
             form_rate_limit=env.get("HOTLINE_FORM_RATE_LIMIT", "5/minute;30/hour"),
+            form_address_rate_limit=env.get("HOTLINE_FORM_ADDRESS_RATE_LIMIT", "60/hour"),
             proxy_count=_int(env, "HOTLINE_PROXY_COUNT", 0),
             ruleset_refresh_seconds=_int(env, "HOTLINE_RULESET_REFRESH_SECONDS", 5),
             unrated_close_days=_int(env, "HOTLINE_UNRATED_CLOSE_DAYS", 7),

@@ -47,17 +47,31 @@ class TicketSubmissionSchema(StrictSchema):
             return {k: v for k, v in data.items() if not (isinstance(v, str) and v.strip() == "")}
         return data
 
-    @validates_schema
-    def _cross_field(self, data: dict[str, Any], **_: Any) -> None:
+    # Also when fields failed: an empty form must list the phone with the description at
+    # once. Presence is judged on what was sent, so a field that failed gets no second message.
+    @validates_schema(skip_on_field_errors=False, pass_original=True)
+    def _cross_field(self, data: Any, original: Any, **_: Any) -> None:
+        if not isinstance(data, dict) or not isinstance(original, dict):
+            return
         errors: dict[str, list[str]] = {}
-        if not data.get("anonymous") and not data.get("reporter_phone"):
+        if not data.get("anonymous") and not _given(original, "reporter_phone"):
             errors["reporter_phone"] = ["请填写联系电话，或选择匿名反映"]
-        has_lat = data.get("latitude") is not None
-        has_lng = data.get("longitude") is not None
+        has_lat, has_lng = _given(original, "latitude"), _given(original, "longitude")
         if has_lat != has_lng:
             errors["latitude" if not has_lat else "longitude"] = ["经纬度需同时填写"]
         if errors:
             raise ValidationError(errors)
+
+
+def _given(original: dict[str, Any], name: str) -> bool:
+    value = original.get(name)
+    return value is not None and not (isinstance(value, str) and value.strip() == "")
+
+
+class FollowSchema(StrictSchema):
+    """我也遇到了: a resident's phone, to hear of another resident's ticket by SMS."""
+
+    phone = Phone(required=True)
 
 
 class ApiTicketSubmissionSchema(TicketSubmissionSchema):

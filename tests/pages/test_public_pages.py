@@ -42,7 +42,10 @@ def test_form_is_chinese_mobile_friendly_and_lists_categories(client) -> None:
     assert "不确定" in page and "占道经营" in page
     assert 'name="csrf_token"' in page
     # Scripts only enhance (the form posts without them): our own files, never inline.
-    assert re.findall(r"<script[^>]*>", page) == ['<script src="/static/photos.js">']
+    assert re.findall(r"<script[^>]*>", page) == [
+        '<script src="/static/photos.js">',
+        '<script src="/static/resident_form.js">',
+    ]
 
 
 def test_submit_redirects_to_tracking_page_with_number(client, db) -> None:
@@ -181,7 +184,7 @@ def test_form_submissions_are_rate_limited_per_address(settings, db, clock) -> N
     assert [submit(client).status_code for _ in range(2)] == [303, 303]
     third = submit(client)
     assert third.status_code == 429
-    assert "请求过于频繁" in third.get_data(as_text=True)
+    assert "提交过于频繁" in third.get_data(as_text=True)
     assert tickets(db) == 2
     other = app.test_client()
     # Another address is not affected.
