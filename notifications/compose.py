@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from hotline.config import Settings
 from hotline.domain.states import PUBLIC_STATUS_LABELS, STATUS_LABELS, Status
-from hotline.domain.templates import LOOKUP_CODE, RenderError, render
+from hotline.domain.templates import LOOKUP_CODE, SMS_REPLY_HELP, RenderError, render
 from hotline.domain.tracking import tracking_link
 from hotline.models import OutboxMessage, Ticket, Unit
 from hotline.services.templates import EffectiveTemplate, get_template
@@ -67,6 +67,8 @@ def values_for(
         "accept_by": _when(ticket.accept_by, tz),
         "resolve_by": _when(ticket.resolve_by, tz),
     }
+    if row.audience == "follower":  # the ticket's public facts, never the reporter's link
+        return values | {"status": PUBLIC_STATUS_LABELS[status]}
     if row.audience == "resident":
         values["status"] = PUBLIC_STATUS_LABELS[status]
         values["link"] = _tracking_link(ticket, settings)
@@ -93,26 +95,45 @@ def _tracking_link(ticket: Ticket, settings: Settings) -> str:
                          base=settings.public_base_url or "")  # fmt: skip
 
 
+# What a ticketless message (the answer to an SMS reply from a phone with no ticket) fills in.
+NO_TICKET = {"number": "", "category": "", "status": "", "accept_by": "", "resolve_by": "",
+             "link": ""}  # fmt: skip
+
+
+def _sms_channel(settings: Settings) -> Channel:
+    if settings.sms_gateway_url:
+        return HttpSmsGateway(settings.sms_gateway_url, settings.sms_api_key,
+                              settings.sms_signature)  # fmt: skip
+    return ConsoleChannel()
+
+
 def compose(session: Session, row: OutboxMessage, settings: Settings) -> tuple[Channel, Message]:
     ticket = session.get(Ticket, row.ticket_id) if row.ticket_id else None
+    template = _template(session, row.template)
+    if ticket is None and row.template == SMS_REPLY_HELP and row.recipient:
+        try:
+            text = render(template.body, NO_TICKET)
+        except RenderError as exc:
+            raise PermanentError(f"通知模板 {template.key} 有误，未发送：{exc}") from exc
+        data = {"number": "", "urgent": True, "template_id": template.sms_template_id,
+                "params": NO_TICKET}  # fmt: skip
+        return _sms_channel(settings), Message(str(row.id), row.recipient, text, data=data)
     if ticket is None:
         raise PermanentError("工单不存在")
-    template = _template(session, row.template)
     values = values_for(session, ticket, row, settings)
     try:
         text, subject = render(template.body, values), render(template.subject, values)
     except RenderError as exc:  # a text saved before today's checks, or written by hand
         raise PermanentError(f"通知模板 {template.key} 有误，未发送：{exc}") from exc
     key = str(row.id)
-    if row.audience == "resident":
-        if ticket.sms_opt_out:
+    if row.audience in ("resident", "follower"):
+        # The opt-out is the reporter's; a follower asked for these texts by following.
+        if row.audience == "resident" and ticket.sms_opt_out:
             raise Suppressed("市民选择不接收短信")
-        channel: Channel = (
-            HttpSmsGateway(settings.sms_gateway_url, settings.sms_api_key, settings.sms_signature)
-            if settings.sms_gateway_url else ConsoleChannel()
-        )  # fmt: skip
-        # A lookup code is wanted now, at any hour; it expires before the morning.
-        urgent = ticket.priority != "normal" or row.template == LOOKUP_CODE
+        channel = _sms_channel(settings)
+        # A lookup code is wanted now, at any hour; it expires before the morning. The answer
+        # to a resident's own SMS follows it at once, as a reply does.
+        urgent = ticket.priority != "normal" or row.template in (LOOKUP_CODE, SMS_REPLY_HELP)
         data = {"number": ticket.number, "urgent": urgent,
                 "template_id": template.sms_template_id, "params": values}  # fmt: skip
         return channel, Message(key, row.recipient or "", text, data=data)
@@ -125,7 +146,7 @@ def compose(session: Session, row: OutboxMessage, settings: Settings) -> tuple[C
             key, unit.webhook_url, text, subject=subject, data=data
         )
     if unit is not None and unit.email and settings.smtp_host:
-        channel = SmtpChannel(settings.smtp_host, settings.smtp_port, settings.mail_from,
+        channel: Channel = SmtpChannel(settings.smtp_host, settings.smtp_port, settings.mail_from,
                               settings.smtp_user, settings.smtp_password)  # fmt: skip
         return channel, Message(key, unit.email, text, subject=subject, data=data)
     return ConsoleChannel(), Message(key, code or row.audience, text, subject=subject, data=data)

@@ -26,6 +26,9 @@ PG_URL = os.environ.get(
 )
 # Tables that tests fill; reference data (units, categories, users, tokens) stays seeded.
 VOLATILE_TABLES = (
+    "inbound_sms",
+    "lookup_codes",
+    "ticket_followers",
     "inbox_reads",
     "extension_requests",
     "outbox_messages",

@@ -101,6 +101,7 @@ def init_api(app: Flask) -> None:
     from .metrics import blp as metrics_blp
     from .outbox import blp as outbox_blp
     from .rulesets import blp as rulesets_blp
+    from .sms import blp as sms_blp
     from .templates import blp as templates_blp
     from .tickets import blp as tickets_blp
 
@@ -135,6 +136,7 @@ def init_api(app: Flask) -> None:
     api.register_blueprint(templates_blp)
     api.register_blueprint(imports_blp)
     api.register_blueprint(calls_blp)
+    api.register_blueprint(sms_blp)
     app.register_blueprint(_swagger_assets())
     app.before_request(check_json_body)
     app.extensions["hotline.api"] = api

@@ -38,7 +38,10 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from .events import OTHER
 
-AUDIENCES = {"resident": "市民", "unit": "承办单位", "supervisor": "督办部门"}
+# Followers are residents who said 我也遇到了 on someone else's ticket: they hear of its
+# progress in texts of their own, without the reporter's tracking link, and never rate it.
+AUDIENCES = {"resident": "市民", "follower": "关注的市民", "unit": "承办单位",
+             "supervisor": "督办部门"}  # fmt: skip
 
 VARIABLES = {
     "number": "工单编号",
@@ -57,9 +60,14 @@ RESIDENT_VARIABLES = frozenset({"number", "category", "status", "accept_by", "re
 STAFF_VARIABLES = frozenset(VARIABLES) - {"link", "code"}
 # The SMS with the 6-digit code a resident asked for to open a ticket by number and phone.
 LOOKUP_CODE = "resident.lookup_code"
+# The answer to an SMS reply that rated nothing (an unknown text, or no ticket awaiting one).
+SMS_REPLY_HELP = "resident.sms_reply_help"
 # Messages a request asks for, not an event: they have no event kind of their own.
-STANDALONE = frozenset({LOOKUP_CODE})
+STANDALONE = frozenset({LOOKUP_CODE, SMS_REPLY_HELP})
+# What a follower's text may say: the ticket's public facts, never the reporter's link.
+FOLLOWER_VARIABLES = frozenset({"number", "category", "status", "accept_by", "resolve_by"})
 
+SMS_AUDIENCES = frozenset({"resident", "follower"})  # the audiences reached by SMS
 SMS_LIMIT = 300  # characters after rendering; longer texts are split into many billed parts
 TEXT_LIMIT = 2000
 SUBJECT_LIMIT = 200
@@ -89,19 +97,34 @@ class Default:
 _R = "resident."
 _U = "unit."
 _S = "supervisor."
+_F = "follower."
 DEFAULTS: dict[str, Default] = {
     _R + "accepted": Default("您反映的问题（工单{{ number }}）已由承办单位签收，正在处理。"
                              "进度：{{ link }}"),
     _R + "feedback": Default("工单{{ number }}有新的办理进展，请查看：{{ link }}"),
-    _R + "resolved": Default("工单{{ number }}已办理完毕，请确认问题是否解决并评价：{{ link }}"),
+    _R + "resolved": Default("工单{{ number }}已办理完毕。请回复1满意、2基本满意、3不满意，"
+                             "或在此确认并评价：{{ link }}"),
+    # Only a satisfied (or basically satisfied) answer reads this one; a dissatisfied one is
+    # told with resident.reopened (outbox.template_for).
     _R + "confirmed": Default("工单{{ number }}已办结，感谢您的监督。"),
     _R + "closed_unrated": Default("工单{{ number }}已办结。如问题仍未解决，请拨打 12345。"),
     _R + "rejected": Default("工单{{ number }}未予受理，原因请查看：{{ link }}"),
     _R + "merged": Default("工单{{ number }}与相同问题合并办理，进度：{{ link }}"),
-    _R + "reopened": Default("工单{{ number }}已安排重新办理，进度：{{ link }}"),
+    _R + "reopened": Default("工单{{ number }}已退回承办单位重新办理，进度：{{ link }}"),
     _R + OTHER: Default("工单{{ number }}有更新：{{ link }}"),
     LOOKUP_CODE: Default("验证码 {{ code }}，用于查询工单{{ number }}的办理进度，10分钟内有效。"
                          "如非本人操作，请忽略本短信。"),
+    SMS_REPLY_HELP: Default("您好，本号码只接收对已办理完毕工单的评价：回复1满意、2基本满意、"
+                            "3不满意。{% if number %}工单{{ number }}的办理进度：{{ link }}"
+                            "{% else %}如需帮助，请拨打 12345。{% endif %}"),
+    _F + "accepted": Default("您关注的问题（工单{{ number }}，{{ category }}）已由承办单位签收，"
+                             "正在处理。"),
+    _F + "resolved": Default("您关注的问题（工单{{ number }}，{{ category }}）承办单位已办理完毕。"
+                             "如问题仍在，请拨打 12345。"),
+    _F + "confirmed": Default("您关注的问题（工单{{ number }}，{{ category }}）已办结，"
+                              "感谢您的关注。"),
+    _F + "reopened": Default("您关注的问题（工单{{ number }}，{{ category }}）将重新办理。"),
+    _F + OTHER: Default("您关注的问题（工单{{ number }}，{{ category }}）有新进展：{{ status }}。"),
     _U + "dispatched": Default("工单{{ number }}（{{ category }}）已派给贵单位，"
                                "请于{{ accept_by }}前签收、{{ resolve_by }}前办结。"),
     _U + "sla_warning": Default("工单{{ number }}（{{ category }}）时限将至，"
@@ -140,6 +163,8 @@ def audience_of(key: str) -> str:
 def allowed_variables(key: str) -> frozenset[str]:
     if key == LOOKUP_CODE:
         return RESIDENT_VARIABLES | {"code"}
+    if audience_of(key) == "follower":
+        return FOLLOWER_VARIABLES
     return RESIDENT_VARIABLES if audience_of(key) == "resident" else STAFF_VARIABLES
 
 
@@ -313,7 +338,7 @@ def check(key: str, body: str, subject: str | None = None) -> dict[str, list[str
     if key not in DEFAULTS:
         return {"key": [f"没有名为 {key} 的通知模板"]}
     allowed = allowed_variables(key)
-    limit = SMS_LIMIT if audience_of(key) == "resident" else TEXT_LIMIT
+    limit = SMS_LIMIT if audience_of(key) in SMS_AUDIENCES else TEXT_LIMIT
     for field, text, max_len in (("body", body, limit), ("subject", subject, SUBJECT_LIMIT)):
         if text is None:
             continue

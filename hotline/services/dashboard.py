@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..domain.clock import local_day_bounds, local_period
@@ -160,16 +160,19 @@ def hotspots(session: Session, filters: Filters, *, timezone: str) -> list[dict[
     place = (case(streets, value=Ticket.territorial_unit_id, else_=Ticket.territorial_unit_id)
              if streets else Ticket.territorial_unit_id).label("place")  # fmt: skip
     count = func.count().label("count")
+    residents = func.sum(1 + func.coalesce(Ticket.follower_count, 0)).label("residents")
     rows = session.execute(
         select(place, Ticket.category_id, count, func.max(Ticket.created_at),
-               func.max(Ticket.address))
+               func.max(Ticket.address), residents)
         .where(where).group_by(place, Ticket.category_id)
-        .having(func.count() >= HOTSPOT_MIN).order_by(count.desc(), place).limit(30)
+        .having(or_(func.count() >= HOTSPOT_MIN,
+                    func.sum(1 + func.coalesce(Ticket.follower_count, 0)) >= HOTSPOT_MIN))
+        .order_by(residents.desc(), count.desc(), place).limit(30)
     ).all()  # fmt: skip
     units = {u.id: u for u in session.execute(select(Unit.id, Unit.code, Unit.name))}
     categories = {c.id: c for c in session.execute(select(Category.id, Category.code,
                                                           Category.name))}  # fmt: skip
     return [{"place": units[area].name, "place_code": units[area].code,
              "category": categories[category].name, "category_code": categories[category].code,
-             "count": n, "last_at": last, "address": address or ""}
-            for area, category, n, last, address in rows]  # fmt: skip
+             "count": n, "last_at": last, "address": address or "", "residents": int(people)}
+            for area, category, n, last, address, people in rows]  # fmt: skip

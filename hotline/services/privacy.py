@@ -2,7 +2,9 @@
 the retention period is over (the sweep), or from every ticket of one resident who asks.
 
 Erased: the reporter's name and phone; the photos the resident sent (rows and files); the
-phone as the recipient of outbox rows (messages not yet delivered are skipped); the name,
+followers (我也遇到了) with their phones (the ticket keeps their count, its weight); the SMS
+replies received about it (their phone and text); the phones as the recipients of outbox
+rows (messages not yet delivered are skipped) and the demo channel's copy of texts; the name,
 the phone and any other mainland mobile number inside the ticket's texts — title,
 description, event bodies and their notes/comments/reasons, outbox payloads, the copies kept
 as routing corrections, extension requests' reasons. Kept: category, units, address and
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from ..domain.events import EventKind
@@ -31,10 +33,12 @@ from ..errors import ValidationFailed
 from ..models import (
     Attachment,
     ExtensionRequest,
+    InboundSms,
     OutboxMessage,
     RoutingCorrection,
     Ticket,
     TicketEvent,
+    TicketFollower,
 )
 from ..photos import PhotoStore
 from . import audit
@@ -47,6 +51,7 @@ REASONS = {"retention": "保存期满", "request": "本人申请"}
 # A mainland mobile number, also written with spaces or dashes (138 1234 1234).
 MOBILE = re.compile(r"(?<!\d)1[3-9]\d(?:[\s-]?\d){8}(?!\d)")
 UNSENT = ("pending", "queued", "failed", "dead")
+PHONED = ("resident", "follower")  # audiences whose recipient is a resident's phone
 BATCH = 200  # tickets per sweep run; the sweep runs every minute and catches up
 
 
@@ -92,12 +97,16 @@ def erase_ticket(session: Session, ticket: Ticket, *, reason: str, actor: Actor,
     for message in session.scalars(select(OutboxMessage)
                                    .where(OutboxMessage.ticket_id == ticket.id)):  # fmt: skip
         payload = _scrub_dict(message.payload, scrub)
+        payload.pop("console_text", None)  # the rendered text may name the resident
         if payload != (message.payload or {}):
             message.payload = payload
-        if message.audience == "resident":
+        if message.audience in PHONED:
             message.recipient = None
             if message.status in UNSENT:
                 message.status, message.last_error = "skipped", "个人信息已删除，不再发送"
+    session.execute(delete(TicketFollower).where(TicketFollower.ticket_id == ticket.id))
+    for reply in session.scalars(select(InboundSms).where(InboundSms.ticket_id == ticket.id)):
+        reply.phone, reply.body = ERASED_PHONE, scrub(reply.body) or ""
     corrections = select(RoutingCorrection).where(RoutingCorrection.ticket_id == ticket.id)
     for correction in session.scalars(corrections):
         correction.text = scrub(correction.text) or ""
@@ -188,6 +197,10 @@ def erase_resident(session: Session, phone: str, *, actor: Actor, now: datetime,
     session.execute(update(OutboxMessage).where(addressed, OutboxMessage.status.in_(UNSENT))
                     .values(status="skipped", last_error="个人信息已删除，不再发送"))  # fmt: skip
     session.execute(update(OutboxMessage).where(addressed).values(recipient=None))
+    # The tickets they followed and the SMS they sent that matched none of theirs.
+    session.execute(delete(TicketFollower).where(TicketFollower.phone == phone))
+    session.execute(update(InboundSms).where(InboundSms.phone == phone)
+                    .values(phone=ERASED_PHONE, body=""))  # fmt: skip
     numbers = [t.number for t in tickets]
     audit.record(session, "privacy.erased", f"phone:{mask_phone(phone)}", actor, now,
                  {"tickets": numbers, "photos": removed})  # fmt: skip
