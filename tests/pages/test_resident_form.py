@@ -364,3 +364,27 @@ def test_i_have_it_too_is_rate_limited_per_address_and_phone(settings, db, clock
     assert statuses == [200, 200, 429]
     other = client.post("/similar/follow", data={**fields, "phone": "13900002222"})
     assert other.status_code == 200
+
+
+def test_a_follower_from_the_form_gets_the_next_update(client, db, settings, clock) -> None:
+    """我也遇到了 end to end: the follow form, then the unit's next step reaches the follower."""
+    from hotline.models import OutboxMessage
+    from notifications.outbox import flush
+    from tests.helpers import api_act, auth
+
+    assert post(client).status_code == 303
+    fields = follow_form(client)
+    followed = client.post("/similar/follow", data={**fields, "phone": "13900001111"})
+    assert followed.status_code == 200
+    with db.transaction() as session:
+        ticket = session.scalar(select(Ticket))
+        number, lead = ticket.number, ticket.lead_unit.code if ticket.lead_unit else None
+    assert lead is not None  # the form's complaint was dispatched by routing
+    api_act(client, number, "accept", auth("hl_demo_unit"))
+    flush(settings, db, now=clock.now)
+    with db.transaction() as session:
+        sent = session.scalars(select(OutboxMessage).where(
+            OutboxMessage.audience == "follower")).all()  # fmt: skip
+        assert [(m.recipient, m.template, m.status) for m in sent] == [
+            ("13900001111", "follower.accepted", "sent")]  # fmt: skip
+        assert number in sent[0].payload["console_text"]
