@@ -128,7 +128,8 @@ def compose(session: Session, row: OutboxMessage, settings: Settings) -> tuple[C
     key = str(row.id)
     if row.audience in ("resident", "follower"):
         # The opt-out is the reporter's; a follower asked for these texts by following.
-        if row.audience == "resident" and ticket.sms_opt_out:
+        # A lookup code was asked for just now: the opt-out is from progress messages.
+        if row.audience == "resident" and ticket.sms_opt_out and row.template != LOOKUP_CODE:
             raise Suppressed("市民选择不接收短信")
         channel = _sms_channel(settings)
         # A lookup code is wanted now, at any hour; it expires before the morning. The answer

@@ -34,7 +34,7 @@ def test_report_to_confirmation_to_dashboard(page, server, tmp_path) -> None:
         page.get_by_role("button", name="提交").click()
     assert page.get_by_text("提交成功").is_visible()
     number = page.locator(".success .number").inner_text()
-    tracking = page.locator(".link code").inner_text()
+    tracking = page.locator("#track-link").input_value()
     shot(page, "02-tracking-new")
 
     # Routing dispatched it to 城管局 at intake: it is on the unit's worklist.

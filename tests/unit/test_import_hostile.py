@@ -134,7 +134,7 @@ def test_billion_laughs_and_external_entities_in_a_sheet(tmp_path: Path) -> None
     started = time.perf_counter()
     with pytest.raises(TableError, match=r"XML 实体或外部引用声明.*疑似恶意构造"):
         read_all(path)
-    assert time.perf_counter() - started < 1
+    assert time.perf_counter() - started < 5  # a guard against a blow-up, not a speed target
     secret = tmp_path / "secret.txt"
     secret.write_text("SECRET-TOKEN", encoding="utf-8")
     path = write_workbook(tmp_path / "xxe.xlsx", {SHEET: external_entity(secret)})
@@ -191,7 +191,7 @@ def test_a_row_too_big_to_hold_is_refused_before_it_is_built(tmp_path: Path, dim
     started = time.perf_counter()
     with pytest.raises(TableError, match="工作表第 2 行含有超过 131072 个 XML 元素"):
         read_all(path)
-    assert time.perf_counter() - started < 1
+    assert time.perf_counter() - started < 5  # a guard against a blow-up, not a speed target
     tracemalloc.start()
     with pytest.raises(TableError):
         read_all(path)

@@ -94,7 +94,7 @@ RUNAWAY = [
 def test_texts_that_loop_repeat_or_reach_outside_are_refused_at_once(body, expected) -> None:
     started = time.perf_counter()
     problems = t.check("unit.dispatched", body)
-    assert time.perf_counter() - started < 1
+    assert time.perf_counter() - started < 5  # a guard against a blow-up, not a speed target
     (message,) = problems["body"]
     assert expected in message, message
 

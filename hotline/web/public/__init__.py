@@ -15,4 +15,4 @@ def render_error_page(status: int, title: str, detail: str) -> Any:
     return render_template("public/error.html", status=status, title=title, detail=detail), status
 
 
-from . import form, tracking  # noqa: E402,F401  (register the routes on bp)
+from . import form, lookup, tracking  # noqa: E402,F401  (register the routes on bp)
