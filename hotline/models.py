@@ -449,6 +449,9 @@ class RulesetRecord(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     activated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # A learned draft's shadow evaluation against the ruleset that was active when it was
+    # learned, and its readable changes (services/shadow.py); None for other drafts.
+    evaluation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class AuditEvent(Base):
