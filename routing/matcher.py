@@ -42,13 +42,12 @@ class TermMatcher:
 
     def find(self, text: str) -> Counter[str]:
         """How often each term occurs (place names, and the keywords inside them, included)."""
-        found: Counter[str] = Counter()
         if self.automaton is None or not text:
-            return found
-        patterns, inside = self.patterns, self.inside
-        for index, _start, _end in self.automaton.find_matches_as_indexes(text):
-            term = patterns[index]
-            found[term] += 1
-            if term in inside:
-                found.update(inside[term])
+            return Counter()
+        found = Counter(self.automaton.find_matches_as_strings(text))  # counted in C
+        inside = self.inside
+        if inside:
+            for place in inside.keys() & found.keys():
+                for term, count in inside[place].items():
+                    found[term] += count * found[place]
         return found

@@ -1,6 +1,7 @@
 """Word segmentation with jieba: one tokenizer per process, with the domain dictionary.
 
-Used where text must be cut into words: learning keywords from history. Routing a ticket
+Used where text must be cut into words as jieba cuts them. Learning uses the faster
+WordScanner below (the same dictionaries, longest word first). Routing a ticket
 does not segment; it scans for the ruleset's terms (see matcher.py), so web workers never load
 jieba's 100 MB dictionary unless they learn.
 """
@@ -57,3 +58,62 @@ class Segmenter:
 def default_segmenter() -> Segmenter:
     """The process's segmenter; call it before forking so workers share the loaded dictionary."""
     return Segmenter()
+
+
+class WordScanner:
+    """Words by the longest dictionary word at each position (forward maximum matching over
+    jieba's dictionary and ours, by Aho-Corasick): what learning cuts texts with.
+
+    Measured on the 8,340 labelled messages: 0.5 s instead of jieba's 9 s, with the same
+    macro-F1 of the learned rules (bench/routing.py). jieba's word frequencies, from a general
+    corpus, also say which words are common in everyday Chinese (员工, 服务, 信息…).
+    """
+
+    def __init__(self, userdict: Path | None = None, stopwords: Path | None = None) -> None:
+        import ahocorasick_rs
+
+        self.frequency: dict[str, int] = {}
+        dictionary = Path(jieba.__file__).parent / "dict.txt"
+        with dictionary.open(encoding="utf-8") as handle:
+            for line in handle:
+                word, count, *_ = line.split(" ")
+                if len(word) > 1:
+                    self.frequency[word] = int(count)
+        ours: set[str] = set()
+        userdict = userdict or _data("userdict.txt")
+        if userdict.exists():
+            ours = {line.split()[0] for line in userdict.read_text("utf-8").splitlines()
+                    if line.strip()}  # fmt: skip
+        # Texts are normalised (simplified, lower case) before scanning; the dictionary's
+        # traditional entries simply never match.
+        words = [w for w in set(self.frequency) | {normalize(w) for w in ours} if len(w) > 1]
+        self.automaton = ahocorasick_rs.AhoCorasick(
+            words, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest
+        )
+        stopwords = stopwords or _data("stopwords.txt")
+        self.stopwords: frozenset[str] = (
+            frozenset(
+                line.strip() for line in stopwords.read_text("utf-8").splitlines() if line.strip()
+            )
+            if stopwords.exists()
+            else frozenset()
+        )
+
+    def tokens(self, text: str, *, normalized: bool = False) -> list[str]:
+        text = text if normalized else normalize(text)
+        stop = self.stopwords
+        return [
+            word
+            for word in self.automaton.find_matches_as_strings(text)
+            if word not in stop and not _NOISE.match(word)
+        ]
+
+    def common_words(self, top: int) -> frozenset[str]:
+        """The ``top`` most frequent words of everyday Chinese (jieba's general corpus)."""
+        ranked = sorted(self.frequency, key=self.frequency.__getitem__, reverse=True)
+        return frozenset(ranked[:top])
+
+
+@functools.cache
+def default_scanner() -> WordScanner:
+    return WordScanner()

@@ -29,5 +29,11 @@ def normalize(text: str) -> str:
     return _t2s().convert(text).lower()
 
 
+def compact(text: str) -> str:
+    """Without white space: terms are found across the spaces of word-segmented history and of
+    texts typed with spaces between words (占道 经营), so nothing depends on them."""
+    return "".join(text.split())
+
+
 def has_cjk(text: str) -> bool:
     return any("\u4e00" <= ch <= "\u9fff" for ch in text)
