@@ -35,6 +35,12 @@ def _bool(env: dict[str, str], name: str, default: bool) -> bool:
     raise SettingsError(f"{name} must be a boolean, got {raw!r}")
 
 
+def _path(env: dict[str, str], name: str, base: Path) -> Path | None:
+    """An optional file, relative to ``base``; None when unset or empty."""
+    raw = (env.get(name) or "").strip()
+    return (base / raw).resolve() if raw else None
+
+
 def _sqlite_absolute(url: str, base: Path) -> str:
     """Make a relative SQLite path absolute so every process opens the same file."""
     prefix = "sqlite:///"
@@ -97,6 +103,10 @@ class Settings:
     import_dir: Path = Path("var/imports")
     import_max_bytes: int = 200 * 1024 * 1024
     import_inline_bytes: int = 1024 * 1024
+    # A labelled file (CSV/XLSX/JSONL, text and label columns) the city's routing rules were
+    # first learned from: the weekly learning of a routing draft learns it again with the
+    # city's own tickets (background/learning.py). Unset: the tickets alone.
+    routing_history: Path | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, base: Path | None = None) -> Settings:
@@ -156,6 +166,7 @@ class Settings:
             import_dir=(base / env.get("HOTLINE_IMPORT_DIR", "var/imports")).resolve(),
             import_max_bytes=_int(env, "HOTLINE_IMPORT_MAX_BYTES", 200 * 1024 * 1024),
             import_inline_bytes=_int(env, "HOTLINE_IMPORT_INLINE_BYTES", 1024 * 1024),
+            routing_history=_path(env, "HOTLINE_ROUTING_HISTORY", base),
         )
 
 

@@ -51,7 +51,10 @@ class BodyLimit:
 
 
 PHOTO_ENDPOINTS = frozenset({"public.submit", "console.act", "actions.TicketAttachments"})
-ADMIN_FILE_ENDPOINTS = frozenset({"admin.admin_import_calendar", "admin.admin_evaluate_ruleset"})
+ADMIN_FILE_ENDPOINTS = frozenset({
+    "admin.admin_import_calendar", "admin.admin_evaluate_ruleset", "admin.admin_import_places",
+    "rulesets.RulesetPlaces",
+})  # fmt: skip
 
 
 def body_limit(endpoint: str | None, settings: Settings) -> BodyLimit:

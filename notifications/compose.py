@@ -1,5 +1,9 @@
 """From an outbox row to a message on a channel, with the admins' templates
-(``hotline.domain.templates``; built-in texts unless edited)."""
+(``hotline.domain.templates``; built-in texts unless edited).
+
+Admins' notices (audience "admin": a learned routing draft waits for review) have no ticket:
+their text was rendered from the template when the draft was saved, and the inbox shows the
+same text. Each row with an address is one e-mail."""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from hotline.domain.states import PUBLIC_STATUS_LABELS, STATUS_LABELS, Status
 from hotline.domain.templates import LOOKUP_CODE, SMS_REPLY_HELP, RenderError, render
 from hotline.domain.tracking import tracking_link
 from hotline.models import OutboxMessage, Ticket, Unit
+from hotline.services.inbox import ADMIN_AUDIENCE
 from hotline.services.templates import EffectiveTemplate, get_template
 
 from .channels import Channel, Message, PermanentError, Suppressed
@@ -107,7 +112,26 @@ def _sms_channel(settings: Settings) -> Channel:
     return ConsoleChannel()
 
 
+def _smtp_channel(settings: Settings) -> Channel:
+    return SmtpChannel(settings.smtp_host or "", settings.smtp_port, settings.mail_from,
+                       settings.smtp_user, settings.smtp_password)  # fmt: skip
+
+
+def _admin_notice(row: OutboxMessage, settings: Settings) -> tuple[Channel, Message]:
+    """An e-mail to an admins' address (the demo channel without SMTP, as units' e-mail)."""
+    payload = row.payload or {}
+    text, subject = (payload.get("body") or "").strip(), payload.get("subject") or ""
+    if not text:
+        raise PermanentError("通知内容为空，未发送")
+    data = {"event": payload.get("event", ""), "link": payload.get("link_path", "")}
+    channel = _smtp_channel(settings) if row.recipient and settings.smtp_host else ConsoleChannel()
+    return channel, Message(str(row.id), row.recipient or "admin", text, subject=subject,
+                            data=data)  # fmt: skip
+
+
 def compose(session: Session, row: OutboxMessage, settings: Settings) -> tuple[Channel, Message]:
+    if row.audience == ADMIN_AUDIENCE:
+        return _admin_notice(row, settings)
     ticket = session.get(Ticket, row.ticket_id) if row.ticket_id else None
     template = _template(session, row.template)
     if ticket is None and row.template == SMS_REPLY_HELP and row.recipient:
@@ -147,7 +171,5 @@ def compose(session: Session, row: OutboxMessage, settings: Settings) -> tuple[C
             key, unit.webhook_url, text, subject=subject, data=data
         )
     if unit is not None and unit.email and settings.smtp_host:
-        channel: Channel = SmtpChannel(settings.smtp_host, settings.smtp_port, settings.mail_from,
-                              settings.smtp_user, settings.smtp_password)  # fmt: skip
-        return channel, Message(key, unit.email, text, subject=subject, data=data)
+        return _smtp_channel(settings), Message(key, unit.email, text, subject=subject, data=data)
     return ConsoleChannel(), Message(key, code or row.audience, text, subject=subject, data=data)

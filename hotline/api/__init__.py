@@ -65,6 +65,8 @@ def check_json_body() -> None:
         return
     if request.path.endswith("/attachments"):
         return  # multipart photos, bounded per endpoint (uploads.py)
+    if request.path.startswith(API_PREFIX + "/rulesets/") and request.path.endswith("/places"):
+        return  # a gazetteer file, multipart, bounded by the admin file limit
     if request.path == API_PREFIX + "/imports":
         # A call-centre export: refused before a byte of it is read when it says it is too big.
         limit = hotline().settings.import_max_bytes

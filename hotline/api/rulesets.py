@@ -8,15 +8,17 @@ from typing import Any
 from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import RAISE
+from marshmallow import RAISE, Schema, fields
 
 from routing.rules import RulesetError, csv_rows, dump_yaml
 
 from ..domain.states import Role
-from ..errors import ValidationFailed
+from ..errors import PayloadTooLarge, ValidationFailed
 from ..exports import csv_text
 from ..extensions import hotline
 from ..models import RulesetRecord
+from ..schemas.fields import StrictSchema, boolean
+from ..schemas.imports import ImportFileSchema
 from ..schemas.rulesets import (
     DecisionSchema,
     EvaluateSchema,
@@ -203,3 +205,75 @@ class RulesetExport(MethodView):
             body, content_type=mimetype + "; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )  # fmt: skip
+
+
+# ---------------------------------------------------------------- the gazetteer as a file
+
+
+class PlacesFormSchema(StrictSchema):
+    merge = boolean(
+        load_default=False, metadata={"description": "保留原有地名，文件中同名的替换原有的"}
+    )
+    dry_run = boolean(load_default=False, metadata={"description": "只检查，不保存"})
+
+
+class PlacesImportSchema(Schema):
+    base = fields.Nested(RulesetSummarySchema, metadata={"description": "作为基础的版本"})
+    ruleset = fields.Nested(RulesetSummarySchema, allow_none=True,
+                            metadata={"description": "新的草稿版本；只检查时为 null"})  # fmt: skip
+    rows = fields.Integer(metadata={"description": "文件中的地名数"})
+    replaced = fields.Integer(metadata={"description": "合并时替换的同名地名数"})
+    places = fields.Integer(metadata={"description": "新版本的地名总数"})
+    located = fields.Integer(metadata={"description": "其中有坐标的"})
+    merge = fields.Boolean()
+    dry_run = fields.Boolean()
+
+
+@blp.route("/<int:ruleset_id>/places")
+class RulesetPlaces(MethodView):
+    @blp.response(201, PlacesImportSchema, description="已生成新的草稿版本（或只检查时的结果）")
+    @authenticated(*ADMIN)
+    @blp.arguments(PlacesFormSchema(), location="form")
+    @blp.arguments(ImportFileSchema(), location="files")
+    @blp.doc(security=SECURITY)
+    def post(self, form: dict[str, Any], files: dict[str, Any], ruleset_id: int) -> Any:
+        """导入地名库文件（CSV / XLSX：地名、别名、单位代码、纬度、经度），以该版本为基础
+        生成新的草稿版本；文件有任何错误则不保存，错误逐行列出"""
+        import tempfile
+        from pathlib import Path
+
+        from routing.gazetteer_file import not_a_table
+
+        from ..importers.reader import TableError, open_table
+        from ..request import ADMIN_FILE_BYTES, received_bytes
+
+        app, session = hotline(), db_session()
+        service.get_ruleset(session, ruleset_id)  # a 404 before the file is read
+        upload = files["file"]
+        if received_bytes(upload) > ADMIN_FILE_BYTES:
+            raise PayloadTooLarge(f"地名库文件不能超过 {ADMIN_FILE_BYTES // (1024 * 1024)} MB")
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / ("places" + Path(upload.filename or "").suffix.lower()[:6])
+            upload.save(path)
+            with path.open("rb") as handle:
+                wrong_kind = not_a_table(handle.read(16))
+            if wrong_kind:
+                raise ValidationFailed({"file": [wrong_kind]}, detail=wrong_kind)
+            try:
+                with open_table(path) as table:
+                    result = service.import_places(
+                        session, table.header, table.rows, now=app.now(),
+                        actor=principal().actor, ref=str(ruleset_id), merge=form["merge"],
+                        dry_run=form["dry_run"], filename=upload.filename,
+                    )  # fmt: skip
+            except TableError as exc:
+                reason = str(exc).replace("，可用 --encoding 指定", "")
+                detail = f"无法读取文件：{reason}"
+                raise ValidationFailed({"file": [reason]}, detail=detail) from exc
+        body = {
+            "base": summary(result.base),
+            "ruleset": summary(result.record) if result.record is not None else None,
+            "rows": result.rows, "replaced": result.replaced, "places": result.total,
+            "located": result.located, "merge": result.merge, "dry_run": result.record is None,
+        }  # fmt: skip
+        return body, 200 if result.record is None else 201

@@ -1,5 +1,6 @@
 """Periodic work — the SLA sweep (which also closes unrated tickets), the import batches'
-hand-on and notifications' outbox re-drain (handed in, see ``tasks``) — scheduled by RQ's
+hand-on, notifications' outbox re-drain (handed in, see ``tasks``) and the weekly routing
+draft (ticked hourly; it runs only when due, see ``background.learning``) — scheduled by RQ's
 cron scheduler, or run in a plain loop without Redis; and what keeps the two Redis processes
 (``hotline worker``, ``hotline scheduler``) alive through a Redis outage of any length.
 
@@ -66,6 +67,23 @@ def sweep_deadlines() -> dict[str, int]:
             "personal_data_erased": report.personal_data_erased}  # fmt: skip
 
 
+def learn_routing_draft() -> dict[str, Any]:
+    """The routing draft of the week, if due (a week since the last run, or an admin asked):
+    learned, shadow-evaluated, saved as a draft and announced; never activated."""
+    import os
+
+    from .learning import HISTORY_ENV, run_learning
+
+    settings, database = runtime()
+    return run_learning(settings, database, history_file=os.environ.get(HISTORY_ENV))
+
+
+# The learning job is ticked this often and checks in the database whether it is due: a
+# cron expression would skip a week whenever the scheduler was down at that minute, and a
+# 7-day interval would run at every scheduler start (RQ runs an interval job at once).
+LEARN_TICK = 3600
+
+
 @dataclass(frozen=True)
 class Task:
     func: Callable[[], Any]
@@ -74,10 +92,11 @@ class Task:
 
 def tasks(drain_every: int = 10, sweep_every: int = 60,
           drains: Sequence[Callable[[], Any]] = ()) -> list[Task]:  # fmt: skip
-    """The sweep and the drains. ``drains`` are other rounds run as often as the import
-    batches' hand-on: notifications' outbox re-drain, which the entry point hands in."""
+    """The sweep, the drains and the routing draft's hourly tick. ``drains`` are other rounds
+    run as often as the import batches' hand-on: notifications' outbox re-drain, which the
+    entry point hands in."""
     return [Task(sweep_deadlines, sweep_every), *(Task(drain, drain_every) for drain in drains),
-            Task(drain_imports, drain_every)]  # fmt: skip
+            Task(drain_imports, drain_every), Task(learn_routing_draft, LEARN_TICK)]  # fmt: skip
 
 
 class JsonCronJob(CronJob):

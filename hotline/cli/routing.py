@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +14,12 @@ from .support import now as _now
 from .support import transaction
 
 
-def _rows(path: Path, text: str, label: str | None) -> tuple[list[str], list[str]]:
+def _rows(path: Path, text: str, label: str | None,
+          progress: bool = False) -> tuple[list[str], list[str]]:  # fmt: skip
     from ..importers.tables import TableError, column_text, read_rows
 
     try:
-        rows = read_rows(path)
+        rows = _read_with_progress(path) if progress else read_rows(path)
     except TableError as exc:
         raise click.ClickException(str(exc)) from exc
     columns = [c.strip() for c in text.split(",") if c.strip()]
@@ -33,6 +35,89 @@ def _rows(path: Path, text: str, label: str | None) -> tuple[list[str], list[str
         keep = [i for i, gold in enumerate(labels) if gold]
         texts, labels = [texts[i] for i in keep], [labels[i] for i in keep]
     return texts, labels
+
+
+# ---------------------------------------------------------------- progress on long files
+
+# Stage names routing.learn reports, as a person reads them (others are shown as given).
+STAGE_LABELS = {
+    "read": "读取文件", "segment": "分词", "segmentation": "分词", "tokenize": "分词",
+    "vocabulary": "统计词频", "features": "提取特征", "fit": "拟合权重", "fitting": "拟合权重",
+    "calibrate": "校准置信度", "calibration": "校准置信度",
+}  # fmt: skip
+PLAIN_LINES_PER_STAGE = 10
+READ_REPORT_EVERY = 500
+
+
+class Progress:
+    """``update(stage, done, total)``: on a terminal a click progress bar per stage; in a log
+    or a pipe, plain lines (about ten per stage), which stay readable where a bar would not.
+    Written to stderr, so stdout keeps only the command's result."""
+
+    def __init__(self, stream: Any = None, *, tty: bool | None = None) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)()) if tty is None else tty
+        self.stage: str | None = None
+        self.bar: Any = None
+        self.done = 0
+        self.next_line = 0
+
+    def update(self, stage: str, done: int, total: int) -> None:
+        total = max(int(total), int(done), 1)
+        label = STAGE_LABELS.get(stage, stage)
+        if stage != self.stage:
+            self.finish()
+            self.stage, self.done, self.next_line = stage, 0, 0
+            if self.tty:
+                self.bar = click.progressbar(length=total, label=label, file=self.stream,
+                                             show_pos=True, show_eta=True)  # fmt: skip
+                self.bar.__enter__()
+        if self.bar is not None:
+            self.bar.length = total
+            self.bar.update(max(done - self.done, 0))
+        elif done >= self.next_line or done == total:
+            click.echo(f"{label}：{done:,} / {total:,}", file=self.stream)
+            self.next_line = done + max(total // PLAIN_LINES_PER_STAGE, 1)
+        self.done = done
+
+    def finish(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.finish()
+
+
+def _read_with_progress(path: Path) -> list[dict[str, str]]:
+    """``read_rows``, row by row with a progress bar (the reader counts a CSV's rows in a
+    quick first pass; a workbook's come from its dimension when it has one)."""
+    from ..importers.reader import open_table
+    from ..importers.tables import read_rows
+
+    if path.suffix.lower() in (".jsonl", ".ndjson"):
+        rows = read_rows(path)  # one quick read: a line that says how many
+        with Progress() as progress:
+            progress.update("read", len(rows), len(rows))
+        return rows
+    rows = []
+    with Progress() as progress, open_table(path, count=True) as table:
+        header, total = table.header, table.total_rows or 0
+        for _, cells in table.rows:
+            rows.append(dict(zip(header, cells, strict=False)))
+            if len(rows) % READ_REPORT_EVERY == 0:
+                progress.update("read", len(rows), max(total, len(rows)))
+        progress.update("read", len(rows), len(rows))
+    return rows
+
+
+def _learn_with_progress(learn_draft: Callable[..., Any], training: Any, name: str,
+                         progress: Callable[[str, int, int], None]) -> Any:  # fmt: skip
+    """The learned ruleset, reporting its stages through ``routing.learn.learn(progress=…)``."""
+    return learn_draft(training, name=name, progress=progress)
 
 
 def _ruleset_file(file: Path) -> dict[str, Any]:
@@ -64,10 +149,9 @@ def list_rulesets() -> None:
     with transaction() as session:
         records = session.scalars(select(RulesetRecord).order_by(RulesetRecord.id.desc())).all()
         for r in records:
-            rules = len(r.data.get("rules", []))
-            click.echo(
-                f"{r.id:>4}  {r.status:<8}  v{r.version:<3} {r.name}  ({rules} 条规则, {r.source})"
-            )
+            rules, places = len(r.data.get("rules", [])), len(r.data.get("places") or [])
+            click.echo(f"{r.id:>4}  {r.status:<8}  v{r.version:<3} {r.name}  "
+                       f"({rules} 条规则, {places:,} 个地名, {r.source})")  # fmt: skip
 
 
 @routing_group.command("export")
@@ -158,14 +242,15 @@ def learn_ruleset(file: Path, text_cols: str, label_col: str, name: str, create_
     from ..services.router_cache import RouterCache
     from ..services.training import learn_draft, save_draft, training_set
 
-    texts, labels = _rows(file, text_cols, label_col)
+    texts, labels = _rows(file, text_cols, label_col, progress=True)
     with transaction() as session:
         active = RouterCache(refresh_seconds=0).active(session)
         training = training_set(session, texts, labels,
                                 base=active.router.ruleset if active else None,
                                 with_corrections=with_corrections,
                                 create_units=create_units)  # fmt: skip
-    ruleset = learn_draft(training, name=name)  # seconds of jieba: outside any transaction
+    with Progress() as progress:  # seconds of jieba: outside any transaction
+        ruleset = _learn_with_progress(learn_draft, training, name, progress.update)
     with transaction() as session:
         record = save_draft(session, training, ruleset, actor=Actor(None, "命令行"), now=_now())
         summary = (
@@ -340,3 +425,110 @@ def export_corrections(out: Path) -> None:
         with out.open("w", encoding="utf-8", newline="") as handle:
             write_csv(handle, [header, *lines])
     click.echo(f"已写入 {out}（{len(rows)} 行）")
+
+
+# ---------------------------------------------------------------- the gazetteer as a file
+
+
+@routing_group.group("places")
+def places_group() -> None:
+    """A ruleset's gazetteer as a CSV/XLSX file: import it as a new draft version, export it."""
+
+
+@places_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--ruleset", "ref", help="Base ruleset id or name (default: the active one).")
+@click.option("--merge", is_flag=True, help="Keep the base's places; rows replace same names.")
+@click.option("--dry-run", is_flag=True, help="Check the file only; save nothing.")
+def import_places_file(file: Path, ref: str | None, merge: bool, dry_run: bool) -> None:
+    """Import gazetteer FILE (columns 地名/name, 别名/aliases, 单位代码/unit, 纬度/lat,
+    经度/lng) as a new draft version of the ruleset; activate it like any draft."""
+    from routing.gazetteer_file import not_a_table
+
+    from ..errors import ValidationFailed
+    from ..importers.reader import open_table
+    from ..services.actors import Actor
+    from ..services.rulesets import import_places
+
+    with file.open("rb") as handle:
+        wrong_kind = not_a_table(handle.read(16))
+    if wrong_kind:
+        raise click.ClickException(wrong_kind)
+    with transaction() as session:
+        try:
+            with open_table(file) as table:
+                result = import_places(session, table.header, table.rows, now=_now(),
+                                       actor=Actor(None, "命令行"), ref=ref, merge=merge,
+                                       dry_run=dry_run, filename=file.name)  # fmt: skip
+        except ValidationFailed as exc:
+            lines = [m for messages in exc.errors.values() for m in messages][:50]
+            raise click.ClickException("\n".join(["地名库未导入，未作任何保存：", *lines])) from exc
+        base = f"{result.base.name} v{result.base.version}"
+        counts = result.counts()
+        if result.record is None:
+            summary = f"检查通过，未保存（--dry-run）：基于 {base}，{counts}"
+        else:
+            record = result.record
+            summary = (f"已生成草稿规则集 {record.id}（{record.name} v{record.version}，"
+                       f"基于 {base}）：{counts}；"
+                       f"启用：hotline routing activate {record.id}")  # fmt: skip
+    click.echo(summary)
+
+
+@places_group.command("export")
+@click.option("--ruleset", "ref", help="Ruleset id or name (default: the active one).")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="A .csv (UTF-8 with BOM) or .xlsx file.")  # fmt: skip
+def export_places_file(ref: str | None, out: Path) -> None:
+    """Write a ruleset's gazetteer in the columns ``places import`` reads."""
+    from ..exports import write_csv, write_xlsx
+    from ..services.rulesets import find_ruleset, places_rows
+
+    suffix = out.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise click.UsageError("--out 应为 .csv 或 .xlsx 文件")
+    with transaction() as session:
+        record = find_ruleset(session, ref)
+        rows = list(places_rows(record))
+        label = f"{record.name} v{record.version}"
+    if suffix == ".xlsx":
+        with out.open("wb") as handle:
+            count = write_xlsx(handle, rows, sheet="地名库", widths=(24, 32, 26, 12, 12))
+    else:
+        with out.open("w", encoding="utf-8", newline="") as handle:
+            count = write_csv(handle, rows)
+    click.echo(f"已写入 {out}（{label}，{count:,} 个地名）")
+
+
+# ---------------------------------------------------------------- the learning loop, now
+
+
+@routing_group.command("relearn")
+@click.option("--history", "history_file", type=click.Path(exists=True, dir_okay=False,
+              path_type=Path), help="Labelled base history (text,label columns); default: "
+              "HOTLINE_ROUTING_HISTORY.")  # fmt: skip
+def relearn_from_tickets(history_file: Path | None) -> None:
+    """The weekly learning, now: a draft from the city's settled tickets, returns and
+    operators' corrections (plus the base history), shadow-evaluated against the active
+    ruleset and announced to the admins. Never activated."""
+    import os
+
+    from ..background.learning import HISTORY_ENV, run_learning
+    from ..services.actors import Actor
+    from ..services.relearn import request_learning
+    from .support import opened
+
+    with opened() as (settings, database):
+        with database.transaction() as session:
+            found = request_learning(session, actor=Actor(None, "命令行"), now=_now())
+        if found != "queued":
+            raise click.ClickException("学习已在进行中或已在排队，请稍后再试")
+        path = str(history_file) if history_file else os.environ.get(HISTORY_ENV)
+        outcome = run_learning(settings, database, now=_now(), history_file=path)
+    if outcome["status"] == "no_data":
+        raise click.ClickException(f"未生成草稿：{outcome['detail']}")
+    if outcome["status"] != "learned":
+        raise click.ClickException("学习已在进行中，请稍后再试")
+    ruleset_id = outcome["ruleset_id"]
+    click.echo(f"已生成草稿规则集 {ruleset_id}（{outcome['label']}），影子评估见管理后台的"
+               f"草稿页；启用：hotline routing activate {ruleset_id}")  # fmt: skip

@@ -4,7 +4,8 @@ checking an admin's edit before it is saved, and rendering.
 Templates are Jinja (``{{ number }}``, ``{% if resolve_by %}…{% endif %}``) in a sandbox with
 strict undefined variables, so an admin's text can neither reach into Python objects nor
 silently print blanks. Residents' texts may not use staff-only variables (event notes,
-addresses): an SMS can be read over a shoulder.
+addresses): an SMS can be read over a shoulder. Admins' notices are about the system, not a
+ticket (a learned routing draft waiting for review): they have variables of their own.
 
 A text may use only what a notification needs (``ALLOWED``): every variable is one short
 text, so loops, macros, assignments, arithmetic, function calls, attribute access and
@@ -36,12 +37,12 @@ from jinja2 import (
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from .events import OTHER
+from .events import OTHER, event_label
 
 # Followers are residents who said 我也遇到了 on someone else's ticket: they hear of its
 # progress in texts of their own, without the reporter's tracking link, and never rate it.
 AUDIENCES = {"resident": "市民", "follower": "关注的市民", "unit": "承办单位",
-             "supervisor": "督办部门"}  # fmt: skip
+             "supervisor": "督办部门", "admin": "系统管理员"}  # fmt: skip
 
 VARIABLES = {
     "number": "工单编号",
@@ -55,15 +56,27 @@ VARIABLES = {
     "address": "事件地址",
     "body": "本次事件的说明（退单理由、督办意见等）",
     "code": "查询验证码（仅用于验证码短信）",
+    "ruleset": "草稿规则集（名称与版本）",
+    "active": "对比的生效中规则集",
+    "figures": "影子评估的对比数字（准确率、自动派单比例、改变的决定）",
+    "page": "草稿页链接（管理后台）",
 }
 RESIDENT_VARIABLES = frozenset({"number", "category", "status", "accept_by", "resolve_by", "link"})
-STAFF_VARIABLES = frozenset(VARIABLES) - {"link", "code"}
+# What an admins' notice may say: it has no ticket, only the draft and its evaluation.
+ADMIN_VARIABLES = frozenset({"ruleset", "active", "figures", "page"})
+STAFF_VARIABLES = frozenset(VARIABLES) - {"link", "code"} - ADMIN_VARIABLES
 # The SMS with the 6-digit code a resident asked for to open a ticket by number and phone.
 LOOKUP_CODE = "resident.lookup_code"
 # The answer to an SMS reply that rated nothing (an unknown text, or no ticket awaiting one).
 SMS_REPLY_HELP = "resident.sms_reply_help"
-# Messages a request asks for, not an event: they have no event kind of their own.
-STANDALONE = frozenset({LOOKUP_CODE, SMS_REPLY_HELP})
+# The notice that a learned routing draft waits for review (services/relearn.py): its text
+# is rendered when the draft is saved, and the inbox and the e-mails carry that text.
+ROUTING_DRAFT_READY = "admin.routing_draft_ready"
+# Messages a request or the system asks for, not an event: no event kind of their own.
+STANDALONE = frozenset({LOOKUP_CODE, SMS_REPLY_HELP, ROUTING_DRAFT_READY})
+# What the admin console calls them (the others are named by their event kind).
+STANDALONE_LABELS = {LOOKUP_CODE: "查询验证码", SMS_REPLY_HELP: "短信回复说明",
+                     ROUTING_DRAFT_READY: "分派规则草稿待审阅"}  # fmt: skip
 # What a follower's text may say: the ticket's public facts, never the reporter's link.
 FOLLOWER_VARIABLES = frozenset({"number", "category", "status", "accept_by", "resolve_by"})
 
@@ -85,6 +98,14 @@ SAMPLE = {
     "address": "文明区人民路与解放路交叉口",
     "body": "该点位属于道路养护范围，请交通运输局办理。",
     "code": "246810",
+    "ruleset": "示范市默认规则 v4",
+    "active": "示范市默认规则 v3",
+    "figures": (
+        "近 30 天已派出且未退单的工单 812 件，准确率 93.2%（生效中 90.1%），"
+        "自动派单 84.0%（81.5%），自动派单中正确 97.1%（95.0%）；"
+        "话务员改派记录 57 条，准确率 89.5%（生效中 0.0%）。"
+    ),
+    "page": "https://12345.example.gov.cn/console/admin/routing/42",
 }
 
 
@@ -147,6 +168,11 @@ DEFAULTS: dict[str, Default] = {
     _S + "extension_requested": Default("工单{{ number }}（{{ category }}）{{ unit }}申请延期："
                                         "{{ body }}"),
     _S + OTHER: Default("工单{{ number }}（{{ category }}）有更新：{{ body }}"),
+    ROUTING_DRAFT_READY: Default(
+        "已从近期工单和话务员改派记录学习生成分派规则草稿 {{ ruleset }}（不会自动启用）。"
+        "与 {{ active }} 的影子评估：{{ figures }}请打开草稿页查看各类别关键词的变化和会改变"
+        "分派的工单，确认更好后再启用：{{ page }}",
+        "分派规则草稿 {{ ruleset }} 已生成，待审阅"),
 }  # fmt: skip
 
 
@@ -160,9 +186,17 @@ def audience_of(key: str) -> str:
     return key.split(".", 1)[0]
 
 
+def template_label(key: str) -> str:
+    """What the admin console calls a template after its audience: its event's label, or
+    the standalone message's name."""
+    return STANDALONE_LABELS.get(key) or event_label(key.split(".", 1)[-1])
+
+
 def allowed_variables(key: str) -> frozenset[str]:
     if key == LOOKUP_CODE:
         return RESIDENT_VARIABLES | {"code"}
+    if audience_of(key) == "admin":
+        return ADMIN_VARIABLES
     if audience_of(key) == "follower":
         return FOLLOWER_VARIABLES
     return RESIDENT_VARIABLES if audience_of(key) == "resident" else STAFF_VARIABLES
@@ -342,7 +376,7 @@ def check(key: str, body: str, subject: str | None = None) -> dict[str, list[str
     for field, text, max_len in (("body", body, limit), ("subject", subject, SUBJECT_LIMIT)):
         if text is None:
             continue
-        found = _check_text(text, allowed, max_len)
+        found = _check_text(text, allowed, max_len, AUDIENCES[audience_of(key)])
         if field == "body" and not text.strip():
             found.insert(0, "模板内容不能为空")
         if found:
@@ -350,7 +384,7 @@ def check(key: str, body: str, subject: str | None = None) -> dict[str, list[str
     return problems
 
 
-def _check_text(text: str, allowed: frozenset[str], max_len: int) -> list[str]:
+def _check_text(text: str, allowed: frozenset[str], max_len: int, audience: str) -> list[str]:
     try:
         problem, names = _inspect(_parse(text))
     except RenderError as exc:
@@ -361,7 +395,8 @@ def _check_text(text: str, allowed: frozenset[str], max_len: int) -> list[str]:
     unknown = sorted(names - allowed)
     if unknown:
         hint = "、".join(f"{{{{ {name} }}}}（{VARIABLES[name]}）" for name in sorted(allowed))
-        where = "发给市民的模板不能使用" if set(unknown) <= set(VARIABLES) else "未知的变量"
+        # A variable of another audience is named as such, a typo as unknown.
+        where = f"发给{audience}的模板不能使用" if set(unknown) <= set(VARIABLES) else "未知的变量"
         return [f"{where}：{'、'.join(unknown)}。可用的变量：{hint}"]
     try:
         rendered = render(text, SAMPLE)

@@ -9,7 +9,9 @@ from .fields import StrictSchema, Text
 
 class TemplateSchema(Schema):
     key = fields.String(metadata={"description": "如 resident.accepted、unit.dispatched"})
-    audience = fields.String(metadata={"description": "resident、unit 或 supervisor"})
+    audience = fields.String(
+        metadata={"description": "resident、follower、unit、supervisor 或 admin"}
+    )
     audience_name = fields.String()
     body = fields.String(metadata={"description": "Jinja 模板，如 工单{{ number }}已签收"})
     subject = fields.String(metadata={"description": "邮件标题"})

@@ -21,7 +21,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Insert, Select, and_, exists, false, func, literal, select
+from sqlalchemy import (
+    ColumnElement,
+    Insert,
+    Select,
+    and_,
+    exists,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased, selectinload
 
@@ -36,6 +47,10 @@ INBOX_DAYS = 30
 UNREAD_CAP = 100  # the header counts up to here and then says "99+"
 PER_PAGE = 50
 RETURNS = template_key("supervisor", EventKind.RETURNED)
+# Notices about the system rather than a ticket, for admins only (a learned routing draft):
+# one row with no recipient is the inbox item; rows with an e-mail address are its e-mails.
+ADMIN_AUDIENCE = "admin"
+ADMIN_NOTICE_LABELS = {"routing_draft_ready": "规则草稿待审"}
 
 
 @dataclass(frozen=True)
@@ -64,6 +79,7 @@ class Item:
     comment: str | None  # the resident's words, when their answer sent the ticket back
     read: bool
     openable: bool  # the reader may still open the ticket (a unit may have passed it on)
+    link: str | None = None  # an admin notice's page (a learned draft), as a path
 
 
 @dataclass(frozen=True)
@@ -95,7 +111,11 @@ def addressed_to(reader: Reader) -> ColumnElement[bool]:
             return false()
         return and_(OutboxMessage.audience == "unit",
                     OutboxMessage.recipient.in_(_unit_codes(reader.unit_id)))  # fmt: skip
-    if role in (Role.SUPERVISOR, Role.ADMIN):
+    if role is Role.ADMIN:
+        return or_(OutboxMessage.audience == "supervisor",
+                   and_(OutboxMessage.audience == ADMIN_AUDIENCE,
+                        OutboxMessage.recipient.is_(None)))  # fmt: skip
+    if role is Role.SUPERVISOR:
         return OutboxMessage.audience == "supervisor"
     return and_(OutboxMessage.audience == "supervisor", OutboxMessage.template == RETURNS)
 
@@ -150,7 +170,7 @@ def _item(message: OutboxMessage, read: bool, scope: set[int] | None,
     kind = payload.get("event") or (message.event.kind if message.event else "")
     ticket = message.ticket
     data = (message.event.data if message.event else None) or {}
-    label = event_label(kind)
+    label = ADMIN_NOTICE_LABELS.get(kind) or event_label(kind)
     comment = None
     if kind == EventKind.CONFIRMED and (
         data.get("resolved") is False or data.get("satisfaction") == Satisfaction.DISSATISFIED
@@ -173,6 +193,7 @@ def _item(message: OutboxMessage, read: bool, scope: set[int] | None,
         status=STATUS_LABELS[Status(ticket.status)] if ticket else None,
         approved=data.get("approve") if kind == EventKind.EXTENSION_DECIDED else None,
         comment=comment, read=read, openable=openable,
+        link=payload.get("link_path") if message.audience == ADMIN_AUDIENCE else None,
     )  # fmt: skip
 
 
@@ -210,3 +231,22 @@ def mark_all_read(session: Session, reader: Reader, *, now: datetime) -> int:
         .returning(InboxRead.__table__.c.message_id)
     )
     return len(inserted.all())
+
+
+def admin_notice(session: Session, *, kind: str, template: str, body: str, subject: str,
+                 link_path: str, emails: list[str], now: datetime,
+                 values: dict[str, str]) -> list[OutboxMessage]:  # fmt: skip
+    """An admins' notice: the inbox item (nothing to deliver: written as sent) and one
+    e-mail per address, pending for the notifications workers. ``body`` and ``subject`` are
+    the rendered texts; ``values`` what they were rendered from."""
+    payload = {"event": kind, "body": body, "subject": subject, "link_path": link_path,
+               "values": values}  # fmt: skip
+    rows = [OutboxMessage(audience=ADMIN_AUDIENCE, recipient=None, template=template,
+                          payload=payload, status="sent", attempts=0, next_attempt_at=now,
+                          created_at=now, sent_at=now)]  # fmt: skip
+    rows += [OutboxMessage(audience=ADMIN_AUDIENCE, recipient=email, template=template,
+                           payload=payload, status="pending", attempts=0, next_attempt_at=now,
+                           created_at=now) for email in emails]  # fmt: skip
+    session.add_all(rows)
+    session.flush()
+    return rows

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +12,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from routing import rules as rules_mod
-from routing.rules import RulesetError
+from routing.gazetteer_file import GazetteerFileError, export_rows, merge_places, read_places
+from routing.rules import Place, RulesetError
 
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..models import RulesetRecord, RulesetStatus
@@ -148,3 +151,99 @@ def activate(
     })  # fmt: skip
     session.flush()
     return record
+
+
+# ---------------------------------------------------------------- the gazetteer as a file
+
+
+@dataclass(frozen=True)
+class PlacesImport:
+    """What an import of a gazetteer file made (or, on a dry run, would make)."""
+
+    base: RulesetRecord  # the version whose rules and other places the new one starts from
+    record: RulesetRecord | None  # the new draft; None on a dry run
+    rows: int  # places read from the file
+    replaced: int  # existing places a merge replaced (same name)
+    total: int  # places in the new version
+    located: int  # of which with coordinates
+    merge: bool
+
+    def counts(self) -> str:
+        """The figures as the admin reads them."""
+        replaced = f"，替换同名 {self.replaced:,} 个" if self.merge else ""
+        return (f"文件中 {self.rows:,} 个地名{replaced}，"
+                f"新版本共 {self.total:,} 个（{self.located:,} 个有坐标）")  # fmt: skip
+
+
+def places_problem(exc: GazetteerFileError) -> ValidationFailed:
+    lines = exc.lines()
+    return ValidationFailed(
+        {"places": lines},
+        detail="地名库文件有误，未作任何保存：" + "；".join(lines[:3]),
+    )
+
+
+def import_places(
+    session: Session,
+    header: Sequence[str],
+    rows: Iterable[tuple[int, Sequence[str]]],
+    *,
+    now: datetime,
+    actor: Actor = SYSTEM,
+    ref: str | None = None,
+    merge: bool = False,
+    dry_run: bool = False,
+    filename: str | None = None,
+) -> PlacesImport:
+    """A new draft version of ruleset ``ref`` (default: the active one) whose places are
+    the file's (or, with ``merge``, the base's with the file's laid over them by name).
+    All or nothing: any problem in the file is a ValidationFailed naming its lines. The
+    active ruleset is untouched until an admin activates the draft."""
+    base = find_ruleset(session, ref)
+    city = CityModel.load(session)
+    try:
+        imported = read_places(header, rows, units=city.units)
+        if merge:
+            existing = rules_mod.from_dict(base.data).places
+            places, replaced = merge_places(existing, imported)
+        else:
+            places, replaced = [row.place for row in imported], 0
+    except GazetteerFileError as exc:
+        raise places_problem(exc) from exc
+    data = copy.deepcopy(base.data)
+    data["places"] = [_place_data(p) for p in places]
+    located = sum(1 for p in places if p.lat is not None)
+    if dry_run:
+        try:
+            build_ruleset(data, city)
+        except RulesetError as exc:
+            raise ruleset_problem(exc) from exc
+        return PlacesImport(base, None, len(imported), replaced, len(places), located, merge)
+    how = "合并进" if merge else "替换"
+    # The name as the client sent it: its last path part, printable, bounded.
+    shown = "".join(c for c in (filename or "") if c.isprintable()).replace("\\", "/")
+    shown = shown.rsplit("/", 1)[-1].strip()[:100]
+    notes = (f"地名库{how} {base.name} v{base.version}：文件{f' {shown}' if shown else ''}"
+             f" {len(imported)} 个地名，共 {len(places)} 个")  # fmt: skip
+    record = create_ruleset(session, data, source="places", now=now, actor=actor,
+                            name=base.name, notes=notes)  # fmt: skip
+    audit.record(session, "ruleset.places_imported", f"ruleset:{record.id}", actor, now, {
+        "ruleset": {"id": record.id, "name": record.name, "version": record.version},
+        "base": {"id": base.id, "version": base.version}, "merge": merge,
+        "rows": len(imported), "places": len(places),
+    })  # fmt: skip
+    return PlacesImport(base, record, len(imported), replaced, len(places), located, merge)
+
+
+def _place_data(place: Place) -> dict[str, Any]:
+    data: dict[str, Any] = {"name": place.name, "unit": place.unit}
+    if place.aliases:
+        data["aliases"] = list(place.aliases)
+    if place.lat is not None and place.lng is not None:
+        data["lat"], data["lng"] = place.lat, place.lng
+    return data
+
+
+def places_rows(record: RulesetRecord) -> Iterator[list[str]]:
+    """Ruleset version ``record``'s places as the file an import reads (header first)."""
+    return export_rows(rules_mod.from_dict(record.data).places)

@@ -9,7 +9,7 @@ transaction holds the write lock), save the draft (a short write).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -127,10 +127,11 @@ def training_set(session: Session, texts: Sequence[str], labels: Sequence[str], 
     return TrainingSet(texts, labels, targets, unknown, new_units, base, from_file, added)
 
 
-def learn_draft(training: TrainingSet, *, name: str) -> Ruleset:
-    """The slow step (jieba, then the SVM), outside any transaction."""
+def learn_draft(training: TrainingSet, *, name: str,
+                progress: Callable[[str, int, int], None] | None = None) -> Ruleset:  # fmt: skip
+    """The slow step (cutting words, then fitting), outside any transaction."""
     return learn(training.texts, training.labels, name=name, targets=training.targets,
-                 base=training.base)  # fmt: skip
+                 base=training.base, progress=progress)  # fmt: skip
 
 
 def save_draft(session: Session, training: TrainingSet, ruleset: Ruleset, *, actor: Actor,

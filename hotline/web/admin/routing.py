@@ -9,19 +9,24 @@ points larger ones to ``hotline routing learn``; nothing is held open while it l
 
 from __future__ import annotations
 
+import io
+import logging
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from flask import flash, redirect, request, url_for
+from flask import Response, flash, redirect, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from routing.gazetteer_file import not_a_table
 from routing.rules import RulesetError, dump_yaml, from_dict
 
 from ...domain.states import Role
 from ...errors import HotlineError
+from ...exports import csv_text, write_xlsx
 from ...extensions import hotline
+from ...importers.reader import open_table
 from ...importers.tables import TableError, column_text, read_rows
 from ...models import RulesetRecord
 from ...request import ADMIN_FILE_BYTES, received_bytes
@@ -31,7 +36,9 @@ from ...services.rulesets import (
     activate,
     copy_as_draft,
     get_ruleset,
+    import_places,
     parse_ruleset_text,
+    places_rows,
     ruleset_problem,
     update_draft,
 )
@@ -50,7 +57,11 @@ TEXT_COLUMNS = ("text", "诉求内容", "问题描述", "内容", "content", "�
 TITLE_COLUMNS = ("title", "工单标题", "标题", "留言主题")
 LABEL_COLUMNS = ("label", "标签", "类别", "分类", "诉求类型", "一级分类", "承办单位")
 STATUS_NAMES = {"draft": "草稿", "active": "生效中", "archived": "已归档"}
-SOURCE_NAMES = {"seed": "内置", "import": "导入", "learn": "学习", "copy": "复制", "api": "接口"}
+SOURCE_NAMES = {"seed": "内置", "import": "导入", "learn": "学习", "copy": "复制", "api": "接口",
+                "places": "地名库导入"}  # fmt: skip
+
+
+log = logging.getLogger(__name__)
 
 
 class PageProblem(Exception):
@@ -86,7 +97,8 @@ def _trial_args() -> tuple[str, str]:
 
 
 def _routing_page(session: Session, *, message: str | None = None,
-                  form: dict[str, Any] | None = None) -> str:  # fmt: skip
+                  form: dict[str, Any] | None = None,
+                  places: dict[str, Any] | None = None) -> str:  # fmt: skip
     app = hotline()
     text, place = _trial_args()
     rulesets = list(session.scalars(select(RulesetRecord).order_by(RulesetRecord.id.desc())
@@ -97,7 +109,9 @@ def _routing_page(session: Session, *, message: str | None = None,
         decision = trial(compiled, text, place) if compiled else None
     return page("routing.html", rulesets=rulesets, text=text, place=place, decision=decision,
                 corrections=count_corrections(session), message=message, form=form or {},
-                statuses=STATUS_NAMES, sources=SOURCE_NAMES, learn_work=LEARN_WORK)  # fmt: skip
+                statuses=STATUS_NAMES, sources=SOURCE_NAMES, learn_work=LEARN_WORK,
+                places=_places_form(rulesets, places),
+                learning=_learning_panel(session))  # fmt: skip
 
 
 @bp.get("/console/admin/routing")
@@ -194,7 +208,8 @@ def _hold_out(texts: list[str], labels: list[str]) -> tuple[Rows, Rows]:
 def _ruleset_page(session: Session, ruleset_id: int, *, text: str | None = None,
                   errors: list[str] | None = None, message: str | None = None,
                   comparison: Comparison | None = None, compared_on: str | None = None,
-                  learned: dict[str, Any] | None = None) -> str:  # fmt: skip
+                  learned: dict[str, Any] | None = None,
+                  places: dict[str, Any] | None = None) -> str:  # fmt: skip
     app = hotline()
     record = get_ruleset(session, ruleset_id)
     trial_text, place = _trial_args()
@@ -205,13 +220,18 @@ def _ruleset_page(session: Session, ruleset_id: int, *, text: str | None = None,
     active = app.routers.active(session)
     rules = compiled.router.ruleset.rules
     return page("ruleset.html", record=record,
-                text=text if text is not None else dump_yaml(from_dict(record.data)),
+                text=text if text is not None else _editor_yaml(record),
                 errors=errors or [], message=message, trial_text=trial_text, place=place,
                 decision=decision, comparison=comparison, compared_on=compared_on,
                 learned=learned, statuses=STATUS_NAMES, sources=SOURCE_NAMES,
                 active_label=f"{active.name} v{active.version}" if active else None,
                 rule_count=len(rules),
-                keyword_count=sum(len(r.keywords) for r in rules))  # fmt: skip
+                keyword_count=sum(len(r.keywords) for r in rules),
+                places=_places_form([record], places),
+                place_count=len(compiled.router.ruleset.places),
+                calibration=compiled.router.ruleset.calibration,
+                record_threshold=compiled.router.ruleset.threshold,
+                common_count=len(compiled.router.ruleset.common_terms))  # fmt: skip
 
 
 @bp.get("/console/admin/routing/<int:ruleset_id>")
@@ -239,7 +259,7 @@ def admin_edit_ruleset(ruleset_id: int) -> Any:
                         data = parse_ruleset_text(text, "yaml")
                     except RulesetError as exc:
                         raise ruleset_problem(exc) from exc
-                    update_draft(session, record, data, now=app.now())
+                    update_draft(session, record, _kept_places(record, data), now=app.now())
             except HotlineError as exc:
                 problems = [m for ms in (exc.errors or {}).values() for m in ms] or [exc.detail]
                 return _ruleset_page(session, ruleset_id, text=text, errors=problems,
@@ -329,3 +349,169 @@ def admin_learn_ruleset() -> Any:
     with app.db.transaction() as session:
         return _ruleset_page(session, draft_id, comparison=comparison, compared_on=compared_on,
                              learned=learned)  # fmt: skip
+
+
+# ---------------------------------------------------------------- the gazetteer as a file
+
+PLACES_PROBLEMS_SHOWN = 20
+
+
+def _places_form(rulesets: list[RulesetRecord], state: dict[str, Any] | None) -> dict[str, Any]:
+    """The gazetteer upload form's state: the problems of the last attempt, the fields as
+    they were sent, and the base version chosen by default (the active one)."""
+    state = dict(state or {})
+    active = next((r.id for r in rulesets if r.status == "active"), None)
+    state.setdefault("base", str(active or (rulesets[0].id if rulesets else "")))
+    state.setdefault("problems", [])
+    state["editor_limit"] = PLACES_IN_EDITOR
+    state["counts"] = {r.id: len(r.data.get("places") or []) for r in rulesets}
+    return state
+
+
+@bp.post("/console/admin/routing/places")
+@staff_only(Role.ADMIN)
+def admin_import_places() -> Any:
+    """A gazetteer file → a new draft version of the chosen ruleset, with its places
+    replaced (or merged); all or nothing, the active ruleset untouched until activation."""
+    app = hotline()
+    form = request.form
+    base, back = (form.get("ruleset") or "").strip(), form.get("back")
+    merge, dry_run = form.get("merge") == "1", form.get("dry_run") == "1"
+    state: dict[str, Any] = {"base": base, "merge": merge, "dry_run": dry_run}
+    upload = request.files.get("file")
+
+    def refused(problems: list[str], status: int = 422, session: Session | None = None) -> Any:
+        if session is None:
+            with app.db.transaction() as session:
+                return refused(problems, status, session)
+        state["problems"] = problems
+        if back == "ruleset" and base.isdigit():
+            return _ruleset_page(session, int(base), places=state), status
+        return _routing_page(session, places=state), status
+
+    if not base.isdigit():
+        return refused(["请选择以哪个规则集版本为基础"])
+    if upload is None or not upload.filename:
+        return refused(["请选择地名库文件（CSV 或 XLSX）"])
+    if received_bytes(upload) > ADMIN_FILE_BYTES:
+        return refused([f"文件不能超过 {ADMIN_FILE_BYTES // (1024 * 1024)} MB"])
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / ("places" + Path(upload.filename).suffix.lower()[:6])
+        upload.save(path)
+        with path.open("rb") as handle:
+            wrong_kind = not_a_table(handle.read(16))
+        if wrong_kind:
+            return refused([wrong_kind])
+        with app.db.transaction() as session:
+            try:
+                with session.begin_nested(), open_table(path) as table:
+                    result = import_places(session, table.header, table.rows, now=app.now(),
+                                           actor=current_actor(), ref=base, merge=merge,
+                                           dry_run=dry_run, filename=upload.filename)  # fmt: skip
+            except TableError as exc:
+                reason = str(exc).replace("，可用 --encoding 指定", "")  # a command-line hint
+                return refused([f"无法读取文件：{reason}"], session=session)
+            except HotlineError as exc:
+                problems = [m for ms in (exc.errors or {}).values() for m in ms] or [exc.detail]
+                more = len(problems) - PLACES_PROBLEMS_SHOWN
+                shown = problems[:PLACES_PROBLEMS_SHOWN]
+                return refused(shown + ([f"……还有 {more} 处问题"] if more > 0 else []),
+                               exc.status, session)  # fmt: skip
+            counts = result.counts()
+            if result.record is None:
+                flash(f"检查通过，未保存：{counts}", "success")
+                target = result.base.id
+            else:
+                flash(f"已生成草稿 {result.record.name} v{result.record.version}：{counts}。"
+                      "请试分派几条带地址的诉求，确认后启用", "success")  # fmt: skip
+                target = result.record.id
+    return redirect(url_for("admin.admin_ruleset", ruleset_id=target), code=303)
+
+
+@bp.get("/console/admin/routing/<int:ruleset_id>/places.<any(csv, xlsx):fmt>")
+@staff_only(Role.ADMIN)
+def admin_export_places(ruleset_id: int, fmt: str) -> Response:
+    """A version's gazetteer in the columns the upload reads."""
+    with hotline().db.transaction() as session:
+        record = get_ruleset(session, ruleset_id)
+        rows = list(places_rows(record))
+        filename = f"places-{record.id}-v{record.version}.{fmt}"
+    out = io.BytesIO()
+    if fmt == "xlsx":
+        write_xlsx(out, rows, sheet="地名库", widths=(24, 32, 26, 12, 12))
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        out.write(csv_text(rows).encode("utf-8"))
+        mimetype = "text/csv; charset=utf-8"
+    disposition = f'attachment; filename="{filename}"'
+    return Response(out.getvalue(), mimetype=mimetype,
+                    headers={"Content-Disposition": disposition})  # fmt: skip
+
+
+# ---------------------------------------------------------------- the learning loop
+# (立即学习新草稿: the weekly job, started now; its drafts' shadow evaluation is shown on
+# their ruleset page from ``record.evaluation``.)
+
+LEARNING_MESSAGES = {
+    "running": ("info", "学习正在进行中，请稍候；完成后会在收件箱通知您。"),
+    "pending": ("info", "已在排队学习新草稿，无需重复点击；完成后会在收件箱通知您。"),
+    "queued": ("success", "已开始学习新草稿，通常需要几十秒到几分钟；完成后会在收件箱通知您。"),
+}
+
+
+def _learning_panel(session: Session) -> dict[str, Any]:
+    """The weekly learning's state for the routing page: running or asked for, the last
+    run's result and the newest learned drafts."""
+    from ...services.relearn import learned_drafts, learning_state
+
+    state = learning_state(session, now=hotline().now())
+    return {"running": state.running, "pending": state.pending, "last": state.last_result(),
+            "drafts": learned_drafts(session, limit=3)}  # fmt: skip
+
+
+@bp.post("/console/admin/routing/relearn")
+@staff_only(Role.ADMIN)
+def admin_relearn() -> Any:
+    """立即学习新草稿: the weekly learning, now. With Redis a worker runs it; without, this
+    request does (as the learning form does). A second click while it is asked for or
+    running starts nothing."""
+    from ...background.learning import request_and_start
+
+    app = hotline()
+    try:
+        found, outcome = request_and_start(app.settings, app.db, actor=current_actor(),
+                                           now=app.now())  # fmt: skip
+    except Exception:
+        log.exception("learning a routing draft failed")
+        flash("学习新草稿失败，请稍后重试；如仍失败，请联系系统维护人员。", "error")
+        return redirect(url_for("admin.admin_routing"), code=303)
+    if outcome is None or outcome.get("status") == "skipped":
+        category, message = LEARNING_MESSAGES["running" if outcome else found]
+        flash(message, category)
+        return redirect(url_for("admin.admin_routing") + "#learning", code=303)
+    if outcome["status"] == "no_data":
+        flash(f"未生成草稿：{outcome['detail']}", "error")
+        return redirect(url_for("admin.admin_routing") + "#learning", code=303)
+    flash(f"已生成草稿 {outcome['label']}：下面是它与生效中规则的影子评估和各类别的变化，"
+          "确认更好后再启用（不会自动启用）。", "success")  # fmt: skip
+    return redirect(url_for("admin.admin_ruleset", ruleset_id=outcome["ruleset_id"])
+                    + "#shadow", code=303)  # fmt: skip
+
+
+# A city's gazetteer (thousands of places) stays out of the YAML editor: YAML of 10,000
+# places takes seconds to write and to read back, and the file upload is how they change.
+PLACES_IN_EDITOR = 300
+
+
+def _editor_yaml(record: RulesetRecord) -> str:
+    data = record.data
+    if len(data.get("places") or []) > PLACES_IN_EDITOR:
+        data = {**data, "places": []}
+    return dump_yaml(from_dict(data))
+
+
+def _kept_places(record: RulesetRecord, data: dict[str, Any]) -> dict[str, Any]:
+    """The edited YAML with the version's places put back when the editor left them out."""
+    if not data.get("places") and len(record.data.get("places") or []) > PLACES_IN_EDITOR:
+        return {**data, "places": record.data["places"]}
+    return data
