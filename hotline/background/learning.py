@@ -12,15 +12,12 @@ transaction, a short write.
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Sequence
 from datetime import datetime
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy import select
 
 from routing.rules import RulesetError
@@ -56,12 +53,6 @@ def learn_routing() -> dict[str, Any]:
     """The RQ job (and the plain loop's task): run if due, else return at once."""
     settings, database = runtime()
     return run_learning(settings, database)
-
-
-@functools.cache
-def _notice_defaults() -> dict[str, dict[str, str]]:
-    text = (files("hotline") / "data" / "notice_templates.yaml").read_text("utf-8")
-    return yaml.safe_load(text)
 
 
 def history_rows(path: str | Path | None) -> tuple[list[str], list[str]] | None:
@@ -200,21 +191,15 @@ def _notify(session: Any, settings: Settings, ruleset_id: int, label: str,
               "active": f"{active['name']} v{active['version']}" if active else "无生效中的规则",
               "figures": figures_text(evaluation),
               "page": (settings.public_base_url or "") + path}  # fmt: skip
-    default = _notice_defaults()[TEMPLATE]
-    body_text, subject_text = default["body"], default["subject"]
-    editable = TEMPLATE in DEFAULTS  # once the notification templates know it, admins edit it
-    if editable:
-        from ..services.templates import get_template
+    from ..services.templates import get_template
 
-        template = get_template(session, TEMPLATE)
-        body_text, subject_text = template.body, template.subject
+    default = DEFAULTS[TEMPLATE]
+    template = get_template(session, TEMPLATE)  # the admins' own text, else the built-in one
     try:
-        body, subject = render(body_text, values), render(subject_text, values)
+        body, subject = render(template.body, values), render(template.subject, values)
     except RenderError:  # an admin's text that no longer renders: the built-in one
-        body, subject = render(default["body"], values), render(default["subject"], values)
-    # E-mails go out through notifications once it composes admins' notices (the template
-    # registered with the notification templates); until then the inbox carries it alone.
-    emails = relearn.admin_emails(session, settings.supervisor_unit) if editable else []
+        body, subject = render(default.body, values), render(default.subject, values)
+    emails = relearn.admin_emails(session, settings.supervisor_unit)
     admin_notice(session, kind=KIND, template=TEMPLATE, body=body, subject=subject,
                  link_path=path, emails=emails, now=now, values=values)  # fmt: skip
 

@@ -70,12 +70,10 @@ def sweep_deadlines() -> dict[str, int]:
 def learn_routing_draft() -> dict[str, Any]:
     """The routing draft of the week, if due (a week since the last run, or an admin asked):
     learned, shadow-evaluated, saved as a draft and announced; never activated."""
-    import os
-
-    from .learning import HISTORY_ENV, run_learning
+    from .learning import run_learning
 
     settings, database = runtime()
-    return run_learning(settings, database, history_file=os.environ.get(HISTORY_ENV))
+    return run_learning(settings, database)
 
 
 # The learning job is ticked this often and checks in the database whether it is due: a

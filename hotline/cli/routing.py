@@ -511,9 +511,7 @@ def relearn_from_tickets(history_file: Path | None) -> None:
     """The weekly learning, now: a draft from the city's settled tickets, returns and
     operators' corrections (plus the base history), shadow-evaluated against the active
     ruleset and announced to the admins. Never activated."""
-    import os
-
-    from ..background.learning import HISTORY_ENV, run_learning
+    from ..background.learning import run_learning
     from ..services.actors import Actor
     from ..services.relearn import request_learning
     from .support import opened
@@ -523,8 +521,7 @@ def relearn_from_tickets(history_file: Path | None) -> None:
             found = request_learning(session, actor=Actor(None, "命令行"), now=_now())
         if found != "queued":
             raise click.ClickException("学习已在进行中或已在排队，请稍后再试")
-        path = str(history_file) if history_file else os.environ.get(HISTORY_ENV)
-        outcome = run_learning(settings, database, now=_now(), history_file=path)
+        outcome = run_learning(settings, database, now=_now(), history_file=history_file)
     if outcome["status"] == "no_data":
         raise click.ClickException(f"未生成草稿：{outcome['detail']}")
     if outcome["status"] != "learned":
