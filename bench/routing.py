@@ -53,7 +53,7 @@ from sklearn.svm import LinearSVC  # noqa: E402
 
 from routing.classifier import Router  # noqa: E402
 from routing.learn import Target, evaluate, learn_with_report  # noqa: E402
-from routing.rules import Ruleset, dump_yaml, load_yaml  # noqa: E402
+from routing.rules import Ruleset, load_yaml  # noqa: E402
 from routing.segmenter import default_scanner, default_segmenter  # noqa: E402
 from routing.text import compact  # noqa: E402
 
@@ -73,9 +73,13 @@ MEMORY_PROBE = """
 import json, resource, sys
 from pathlib import Path
 import routing.classifier
-from routing.rules import load_yaml
+from routing.rules import from_dict, load_yaml
 path = Path(sys.argv[2] if len(sys.argv) > 2 else "routing/data/default_ruleset.yaml")
-router = routing.classifier.Router(load_yaml(path.read_text("utf-8")))
+if path.suffix == ".json":  # as a worker reads the stored ruleset (JSON from the database)
+    ruleset = from_dict(json.loads(path.read_text("utf-8")))
+else:
+    ruleset = load_yaml(path.read_text("utf-8"))
+router = routing.classifier.Router(ruleset)
 router.route("和平路菜市场门口有人长期占道经营，行人只能走机动车道。")
 if sys.argv[1] == "segmenter":
     from routing.segmenter import default_segmenter
@@ -371,9 +375,9 @@ def memory(ruleset: Ruleset | None) -> None:
     rows = [("bare python (reference)", probe(BARE_PROBE)),
             ("router, default ruleset", probe(MEMORY_PROBE, "router"))]  # fmt: skip
     if ruleset is not None:
-        with tempfile.NamedTemporaryFile("w", suffix=".yaml", encoding="utf-8",
+        with tempfile.NamedTemporaryFile("w", suffix=".json", encoding="utf-8",
                                          delete=False) as handle:  # fmt: skip
-            handle.write(dump_yaml(ruleset))
+            json.dump(ruleset.to_dict(), handle, ensure_ascii=False)
         try:
             rows.append(("router, learned ruleset", probe(MEMORY_PROBE, "router", handle.name)))
         finally:

@@ -160,25 +160,25 @@ class Router:
         self.rules: tuple[Rule, ...] = ruleset.rules
         self.by_label = {rule.label: rule for rule in ruleset.rules}
         # Keywords in the form texts take after normalize(): 佔道 and 占道 are one term.
-        self.terms = [{normalize(t): w for t, w in rule.keywords.items()} for rule in self.rules]
-        self.index: dict[str, list[tuple[int, float]]] = {}
-        for position, terms in enumerate(self.terms):
-            for term, weight in terms.items():
-                self.index.setdefault(term, []).append((position, weight))
+        # Built here and dropped: a worker keeps only what scoring reads.
+        index: dict[str, list[tuple[int, float]]] = {}
+        for position, rule in enumerate(self.rules):
+            for term, weight in rule.keywords.items():
+                index.setdefault(normalize(term), []).append((position, weight))
         self.idf = {normalize(t): v for t, v in ruleset.idf.items()}
         # One lookup per term found: (idf, [(rule position, weight), ...], rule positions).
         self.info: dict[str, tuple[float, tuple[tuple[int, float], ...], frozenset[int]]] = {
             term: (
                 self.idf.get(term, 1.0),
-                tuple(self.index.get(term, ())),
-                frozenset(p for p, _ in self.index.get(term, ())),
+                tuple(index.get(term, ())),
+                frozenset(p for p, _ in index.get(term, ())),
             )
-            for term in set(self.index) | set(self.idf)
+            for term in set(index) | set(self.idf)
         }
         self.gazetteer = Gazetteer(ruleset.places, ruleset.units)
         place_terms = {normalize(n): n for n in self.gazetteer.names}
         self._place_names = place_terms
-        self.matcher = TermMatcher(set(self.index) | set(self.idf), places=place_terms)
+        self.matcher = TermMatcher(set(index) | set(self.idf), places=place_terms)
         self.common = frozenset(normalize(t) for t in ruleset.common_terms)
         self.home = tuple(normalize(h) for h in ruleset.home_regions)
         self.elsewhere = elsewhere_pattern(self.home) if self.home else None

@@ -24,18 +24,18 @@ LEFTMOST_LONGEST = ahocorasick_rs.MatchKind.LeftmostLongest
 class TermMatcher:
     def __init__(self, keywords: Iterable[str], places: Iterable[str] = ()) -> None:
         keywords = frozenset(t for t in keywords if t)
-        self.terms = keywords | frozenset(t for t in places if t)
-        self.patterns = sorted(self.terms)
+        terms = keywords | frozenset(t for t in places if t)
+        # The automaton keeps its own copy of the patterns; the Python strings are let go.
         self.automaton = (
-            ahocorasick_rs.AhoCorasick(self.patterns, matchkind=LEFTMOST_LONGEST)
-            if self.patterns
+            ahocorasick_rs.AhoCorasick(sorted(terms), matchkind=LEFTMOST_LONGEST)
+            if terms
             else None
         )
         # Keywords inside each place name that is not itself a keyword.
         self.inside: dict[str, Counter[str]] = {}
         if keywords:
             only_keywords = ahocorasick_rs.AhoCorasick(sorted(keywords), matchkind=LEFTMOST_LONGEST)
-            for place in self.terms - keywords:
+            for place in terms - keywords:
                 found = Counter(only_keywords.find_matches_as_strings(place))
                 if found:
                     self.inside[place] = found

@@ -20,6 +20,7 @@ from ..domain.states import UnitKind
 from ..domain.workflow import Action
 from ..errors import Conflict, HotlineError, ValidationFailed
 from ..models import Category, Ticket, TicketEvent, Unit
+from . import duplicates
 from .lifecycle import Who, perform
 from .queries import lock_ticket
 from .router_cache import Compiled
@@ -191,6 +192,20 @@ def _candidates(routing: dict[str, Any], names: dict[str, str],
         if len(found) == SHOWN_CANDIDATES:
             break
     return tuple(found)
+
+
+def likely_originals(session: Session, tickets: Sequence[Ticket],
+                     routing: Compiled | None) -> dict[int, duplicates.Match]:  # fmt: skip
+    """For each queued ticket that may repeat an older open one (可能重复), the likeliest:
+    one query and one comparison for the whole page."""
+    probes = [
+        duplicates.Probe(duplicates.ticket_text(t.title, t.description), t.created_at,
+                         t.address, t.category_id, t.territorial_unit_id, ticket_id=t.id)
+        for t in tickets
+    ]  # fmt: skip
+    found = duplicates.find(session, probes, routing=routing, limit=1)
+    return {t.id: matches[0] for t, matches in zip(tickets, found, strict=True)
+            if matches and matches[0].likely}  # fmt: skip
 
 
 def returned_by(session: Session, tickets: Sequence[Ticket]) -> dict[int, str]:

@@ -4,6 +4,12 @@ New orders become tickets: dispatched to the 承办单位 the call centre named 
 resolves to one of our units, otherwise routed like any complaint (and left in the manual
 queue when routing is unsure or the named unit is unknown). Orders seen before update only
 what is still the call centre's to set, with an event saying what changed.
+
+A new order that repeats an open ticket (services/duplicates.py: words alike at the same
+address, the same place and kind, or from the same caller) is not dispatched again blindly:
+it waits in the manual queue with a "routed" event and a reason naming the likely original
+(可能重复), or — the same caller saying the same thing, near-certain — it is merged into the
+open ticket by the workflow's own merge. One duplicate query per chunk, not per row.
 """
 
 from __future__ import annotations
@@ -20,13 +26,14 @@ from sqlalchemy.orm import Session
 from ..domain.call_records import CallRecord
 from ..domain.numbering import local_day
 from ..domain.sla import Clock
-from ..domain.states import Channel, Priority, Status
+from ..domain.states import Channel, Priority, Role, Status
 from ..domain.unit_names import UnitName, UnitNames
-from ..domain.workflow import FINAL
+from ..domain.workflow import FINAL, Action
 from ..models import Category, OutboxMessage, Ticket, TicketEvent, Unit, ticket_co_units
+from . import duplicates
 from .actors import Actor
 from .events import new_event
-from .lifecycle import clock_values
+from .lifecycle import Who, clock_values, perform
 from .new_ticket import Handover, NewTicketPlan, RoutingNote, Submission, UnitRef, plan_new_ticket
 from .numbering import reserve_numbers
 from .router_cache import Compiled
@@ -95,6 +102,8 @@ class ChunkOutcome:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    held: int = 0  # new, but repeating an open ticket: left in the manual queue
+    merged: int = 0  # new, and merged into the open ticket it repeats
     # (row number, outcome, ticket id) for each applied record, in order
     tickets: list[tuple[int, str, int | None]] = field(default_factory=list)
 
@@ -116,8 +125,27 @@ def apply_records(session: Session, items: list[tuple[int, CallRecord]], ctx: Im
     created: dict[int, int | None] = {row: None for row, _ in fresh}
     if fresh and not dry_run:
         plans = [_plan_new(record, ctx, now) for _, record in fresh]
-        ids = _insert_new(session, plans, ctx, now)
+        numbers = reserve_numbers(session, count=len(plans), prefix=ctx.prefix,
+                                  day=local_day(now, ctx.timezone))  # fmt: skip
+        names = _names(ctx)
+        probes = [_probe(plan, record, names, now)
+                  for plan, (_, record) in zip(plans, fresh, strict=True)]  # fmt: skip
+        # Only what would be dispatched now is looked up: the manual queue marks the rest.
+        found = duplicates.repeats(session, probes, routing=ctx.routing, numbers=numbers,
+                                   checked=[plan.lead is not None for plan in plans])  # fmt: skip
+        for position, repeat in enumerate(found):
+            if repeat is not None:
+                plans[position] = _plan_new(fresh[position][1], ctx, now, repeat=repeat)
+        ids = _insert_new(session, plans, numbers, ctx, now)
         created = {row: ticket_id for (row, _), ticket_id in zip(fresh, ids, strict=True)}
+        for ticket_id, repeat in zip(ids, found, strict=True):
+            if repeat is None:
+                continue
+            if repeat.merge:
+                _merge_into(session, ticket_id, repeat, ctx, now)
+                outcome.merged += 1
+            else:
+                outcome.held += 1
     sequences = _last_sequences(session, [t.id for t in existing.values()])
     for row, record in items:
         ticket = existing.get(record.external_ref)
@@ -153,7 +181,61 @@ _TICKET_COLUMNS = tuple(c.key for c in Ticket.__table__.columns)
 NO_RULESET = "没有启用的分派规则，请人工派单"
 
 
-def _plan_new(record: CallRecord, ctx: ImportContext, now: datetime) -> NewTicketPlan:
+def _names(ctx: ImportContext) -> dict[tuple[str, int], str]:
+    found = {("category", c.id): c.name for c in ctx.categories.values()}
+    found.update({("unit", u.id): u.name for u in ctx.units.values()})
+    return found
+
+
+def _probe(plan: NewTicketPlan, record: CallRecord, names: dict[tuple[str, int], str],
+           now: datetime) -> duplicates.Probe:  # fmt: skip
+    """A new work order as the duplicate check compares it: its words, place and kind."""
+    category, unit = plan.values["category_id"], plan.values["territorial_unit_id"]
+    return duplicates.Probe(
+        duplicates.ticket_text(record.title, record.description), now, record.address,
+        category, unit, record.phone, category_name=names.get(("category", category or 0)),
+        unit_name=names.get(("unit", unit or 0)),
+    )  # fmt: skip
+
+
+def _held(
+    note: RoutingNote | None, repeat: duplicates.Repeat, record: CallRecord, ctx: ImportContext
+) -> RoutingNote:
+    """What routing notes on a work order that repeats an open ticket: not dispatched, and
+    why, naming the likely original (the queue shows it as 可能重复)."""
+    match = repeat.match
+    number = match.original.number
+    if repeat.merge:
+        reason = (f"与工单 {number} 为同一来电号码反映的同一问题（内容相似 {match.score:.2f}），"
+                  "自动合并办理")  # fmt: skip
+    else:
+        reason = (f"可能重复：与工单 {number} 反映的可能是同一问题（{match.why}），"
+                  "未自动派单，请核对后合并或派单")  # fmt: skip
+    info = {"number": number, "similarity": match.score, "why": match.why,
+            "merged": repeat.merge}  # fmt: skip
+    ruleset_id = note.ruleset_id if note else (ctx.routing.record_id if ctx.routing else None)
+    stored = {**((note.record if note else None) or {}), "reason": reason, "confident": False,
+              "duplicate_of": info}  # fmt: skip
+    if record.lead_unit:
+        stored["named_unit"] = record.lead_unit
+    data = {**(note.data if note else {}), "dispatched": False, "duplicate_of": number,
+            "similarity": match.score}  # fmt: skip
+    return RoutingNote(ruleset_id, stored if ruleset_id is not None else None, reason, data)
+
+
+def _merge_into(
+    session: Session, ticket_id: int, repeat: duplicates.Repeat, ctx: ImportContext, now: datetime
+) -> None:
+    """The workflow's own merge, on behalf of the staff member who started the import (only
+    staff who may dispatch import work orders)."""
+    ticket = session.get(Ticket, ticket_id)
+    assert ticket is not None
+    perform(session, ticket, Action.MERGE, {"into": repeat.match.original.number},
+            who=Who(ctx.actor, Role.OPERATOR), now=now, clock=ctx.clock)  # fmt: skip
+
+
+def _plan_new(record: CallRecord, ctx: ImportContext, now: datetime, *,
+              repeat: duplicates.Repeat | None = None) -> NewTicketPlan:  # fmt: skip
     category = ctx.category_for(record.category)
     said = Submission(
         channel=Channel.CALL_CENTRE.value, description=record.description,
@@ -169,6 +251,8 @@ def _plan_new(record: CallRecord, ctx: ImportContext, now: datetime) -> NewTicke
                                                           ctx)  # fmt: skip
     else:
         note, handover, category, territorial = _as_routed(record, category, territorial, ctx)
+    if repeat is not None:  # a person decides (or the workflow merges it): no dispatch
+        note, handover = _held(note, repeat, record, ctx), None
     deadlines = None
     if handover is not None:
         deadlines = ctx.deadlines(category.time_limit if category else None, said.priority, now)
@@ -265,10 +349,8 @@ def _reserve_ids(session: Session, table: Any, count: int) -> list[int]:
     return list(range(last + 1, last + count + 1))
 
 
-def _insert_new(session: Session, plans: list[NewTicketPlan], ctx: ImportContext,
-                now: datetime) -> list[int]:  # fmt: skip
-    numbers = reserve_numbers(session, count=len(plans), prefix=ctx.prefix,
-                              day=local_day(now, ctx.timezone))  # fmt: skip
+def _insert_new(session: Session, plans: list[NewTicketPlan], numbers: list[str],
+                ctx: ImportContext, now: datetime) -> list[int]:  # fmt: skip
     ticket_ids = _reserve_ids(session, Ticket.__table__, len(plans))
     event_ids = iter(_reserve_ids(session, TicketEvent.__table__,
                                   sum(len(p.events) for p in plans)))  # fmt: skip

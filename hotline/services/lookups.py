@@ -1,18 +1,17 @@
 """What an operator wants to know while a resident is on the phone: the caller's earlier
-tickets, and open tickets that look like the same problem (same place, same kind)."""
+tickets, and open tickets that look like the same problem (services/duplicates.py: same
+place, same kind, same address, similar words)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from ..domain.states import FINAL
 from ..models import Ticket
+from . import duplicates
 from .router_cache import Compiled
-
-RECENT = timedelta(days=30)
 
 
 def earlier_by_phone(session: Session, phone: str, *, limit: int = 10) -> list[Ticket]:
@@ -25,36 +24,12 @@ def earlier_by_phone(session: Session, phone: str, *, limit: int = 10) -> list[T
 
 def likely_duplicates(session: Session, *, text: str, address: str | None,
                       routing: Compiled | None, now: datetime, category: str | None = None,
-                      limit: int = 5) -> list[tuple[Ticket, str]]:  # fmt: skip
-    """Open tickets of the last 30 days at the same place about the same kind of problem,
-    as routing reads the draft (the kind the operator chose, if any); each with why it is
-    suggested."""
-    if routing is None or not text.strip():
+                      limit: int = 5) -> list[duplicates.Match]:  # fmt: skip
+    """Open tickets of the last 30 days that may be the problem the caller describes (the
+    kind the operator chose, if any, else routing's reading), likeliest first, each with
+    why it is suggested (``Match.why``)."""
+    probe = duplicates.probe_for_draft(routing, text=text, address=address, now=now,
+                                       category=category)  # fmt: skip
+    if probe is None:
         return []
-    decision = routing.router.route(text, place=address or "")
-    city = routing.city
-    kind = city.categories.get(category or "") or city.categories.get(decision.category or "")
-    place = city.unit_ids.get(decision.territorial_unit or "")
-    conditions = []
-    if kind is not None and place is not None:
-        conditions.append((Ticket.category_id == kind.id)
-                          & (Ticket.territorial_unit_id == place))  # fmt: skip
-    if address and len(address.strip()) >= 4:
-        conditions.append(Ticket.address == address.strip())
-    if not conditions:
-        return []
-    found = session.scalars(
-        select(Ticket)
-        .where(Ticket.status.notin_([s.value for s in FINAL]),
-               Ticket.created_at >= now - RECENT, or_(*conditions))
-        .order_by(Ticket.created_at.desc()).limit(limit)
-        .options(selectinload(Ticket.category), selectinload(Ticket.territorial_unit))
-    )  # fmt: skip
-    results = []
-    for ticket in found:
-        if address and ticket.address == address.strip():
-            why = "同一地址"
-        else:
-            why = f"同一地点（{ticket.territorial_unit.name}）同类问题（{ticket.category.name}）"
-        results.append((ticket, why))
-    return results
+    return duplicates.find_one(session, probe, routing=routing, limit=limit)

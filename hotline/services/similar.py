@@ -1,4 +1,5 @@
-"""Already reported? Open tickets of the same kind at the same place, for the complaint form.
+"""Already reported? Open tickets at the same place of the same kind or reading alike, for the
+complaint form.
 
 What a resident may see of someone else's ticket is only its kind, place, day and public
 status: never the description, the reporter or the photos."""
@@ -6,16 +7,17 @@ status: never the description, the reporter or the photos."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..domain.states import NOT_FINAL, PUBLIC_STATUS_LABELS, Status
-from ..models import Category, Ticket, Unit
+from ..domain.states import PUBLIC_STATUS_LABELS, Status
+from ..models import Ticket
+from . import duplicates
 from .router_cache import Compiled
 
-WITHIN_DAYS = 30
+WITHIN_DAYS = duplicates.WINDOW.days
 SHOWN = 5
 
 
@@ -61,30 +63,33 @@ def resolve(compiled: Compiled, *, category: str | None, description: str,
 
 
 def similar_open_tickets(session: Session, where: Where, *, now: datetime,
+                         description: str = "", routing: Compiled | None = None,
                          limit: int = SHOWN) -> list[SimilarTicket]:  # fmt: skip
-    """Open tickets of ``where``'s category in its territorial unit from the last 30 days,
-    newest first."""
-    rows = session.execute(
-        select(Ticket.id, Ticket.status, Ticket.created_at, Ticket.routing, Category.name,
-               Unit.name.label("unit_name"))
-        .join(Category, Category.id == Ticket.category_id)
-        .join(Unit, Unit.id == Ticket.territorial_unit_id)
-        .where(Ticket.category_id == where.category_id,
-               Ticket.territorial_unit_id == where.unit_id,
-               Ticket.status.in_([s.value for s in NOT_FINAL]),
-               Ticket.created_at >= now - timedelta(days=WITHIN_DAYS))
-        .order_by(Ticket.created_at.desc(), Ticket.id.desc())
-        .limit(limit)
-    )  # fmt: skip
+    """Open tickets from the last 30 days in ``where``'s territorial unit, of its category or
+    reading like ``description`` (services/duplicates.py), likeliest first."""
+    probe = duplicates.Probe(
+        duplicates.ticket_text(None, description),
+        now,
+        category_id=where.category_id,
+        territorial_unit_id=where.unit_id,
+    )
+    # A resident compares within the place they typed; a long list would not be read.
+    matches = [m for m in duplicates.find_one(session, probe, routing=routing, limit=4 * limit)
+               if m.same_place][:limit]  # fmt: skip
+    if not matches:
+        return []
+    stored = dict(session.execute(
+        select(Ticket.id, Ticket.routing).where(Ticket.id.in_([m.original.id for m in matches]))
+    ).all())  # fmt: skip
     return [
         SimilarTicket(
-            row.id,
-            row.name,
-            _place(row.routing) or row.unit_name,
-            row.created_at,
-            PUBLIC_STATUS_LABELS[Status(row.status)],
+            m.original.id,
+            m.original.category_name or "其他",
+            _place(stored.get(m.original.id)) or m.original.unit_name or where.unit_name,
+            m.original.created_at,
+            PUBLIC_STATUS_LABELS[Status(m.original.status)],
         )
-        for row in rows
+        for m in matches
     ]
 
 

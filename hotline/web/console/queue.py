@@ -1,6 +1,7 @@
 """待派单: the manual-dispatch queue — why each ticket is here and how long it has waited,
-routing's top two candidates, one click to accept the suggestion, several tickets to one unit
-at once; filters by channel, category and reason, and three orders."""
+whether it may repeat an older open ticket (可能重复), routing's top two candidates, one click
+to accept the suggestion, several tickets to one unit at once; filters by channel, category
+and reason, and three orders."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from ...domain.states import CHANNEL_LABELS, Channel, Status
+from ...domain.states import CHANNEL_LABELS, STATUS_LABELS, Channel, Status
 from ...domain.workflow import OPERATORS
 from ...errors import HotlineError
 from ...extensions import hotline
@@ -64,7 +65,9 @@ def queue() -> str:
     with app.db.transaction() as session:
         page = worklists.manual_queue(session, page=page_number(), filters=filters)
         returns = worklists.return_reasons(session, page.tickets)
-        directory = dispatch_queue.Directory.load(session, app.routers.active(session))
+        compiled = app.routers.active(session)
+        directory = dispatch_queue.Directory.load(session, compiled)
+        originals = dispatch_queue.likely_originals(session, page.tickets, compiled)
         clock = app.calendars.clock(session)
         rows = []
         for ticket in page.tickets:
@@ -81,6 +84,7 @@ def queue() -> str:
                 "late": clock.working_hours_between(since, now) >= DISPATCH_WITHIN_HOURS,
                 "terms": [term for c in suggestion.candidates for term, _ in c.terms],
                 "channel": CHANNEL_LABELS.get(Channel(ticket.channel), ticket.channel),
+                "duplicate": _duplicate(originals.get(ticket.id)),
             })  # fmt: skip
         categories = list(
             session.scalars(
@@ -96,6 +100,16 @@ def queue() -> str:
             back=urlencode({k: v for k, v in request.args.items()
                             if k in (*FILTER_ARGS, "page")}),
         )  # fmt: skip
+
+
+def _duplicate(match: Any) -> dict[str, str] | None:
+    """The likely original as the row shows it: number, public words for its state, day."""
+    if match is None:
+        return None
+    original = match.original
+    return {"number": original.number, "why": match.why,
+            "status": STATUS_LABELS.get(Status(original.status), original.status),
+            "day": local(original.created_at).strftime("%m-%d")}  # fmt: skip
 
 
 def _back() -> str:

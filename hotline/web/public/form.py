@@ -324,7 +324,8 @@ def similar() -> Any:
                 address=args.get("address", "")[:200],
             )
         )
-        found = similar_open_tickets(session, where, now=app.now()) if where else []
+        found = (similar_open_tickets(session, where, now=app.now(), description=description,
+                                      routing=compiled) if where else [])  # fmt: skip
     signer, tz = _follow_signer(), ZoneInfo(app.settings.timezone)
     items = [{"ticket": t, "token": signer.dumps(t.id),
               "day": f"{t.created_at.astimezone(tz):%Y-%m-%d}"} for t in found]  # fmt: skip
