@@ -26,6 +26,12 @@ def _data(name: str) -> Path:
     return Path(str(files("routing") / "data" / name))
 
 
+def _stopwords(path: Path) -> frozenset[str]:
+    if not path.exists():
+        return frozenset()
+    return frozenset(line.strip() for line in path.read_text("utf-8").splitlines() if line.strip())
+
+
 class Segmenter:
     def __init__(self, userdict: Path | None = None, stopwords: Path | None = None) -> None:
         jieba.setLogLevel(logging.WARNING)
@@ -34,14 +40,7 @@ class Segmenter:
         userdict = userdict or _data("userdict.txt")
         if userdict.exists():
             self.tokenizer.load_userdict(str(userdict))
-        stopwords = stopwords or _data("stopwords.txt")
-        self.stopwords: frozenset[str] = (
-            frozenset(
-                line.strip() for line in stopwords.read_text("utf-8").splitlines() if line.strip()
-            )
-            if stopwords.exists()
-            else frozenset()
-        )
+        self.stopwords = _stopwords(stopwords or _data("stopwords.txt"))
 
     def tokens(self, text: str, *, normalized: bool = False) -> list[str]:
         """Topic-bearing words of ``text``: no stop words, no single characters, no numbers."""
@@ -90,14 +89,7 @@ class WordScanner:
         self.automaton = ahocorasick_rs.AhoCorasick(
             words, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest
         )
-        stopwords = stopwords or _data("stopwords.txt")
-        self.stopwords: frozenset[str] = (
-            frozenset(
-                line.strip() for line in stopwords.read_text("utf-8").splitlines() if line.strip()
-            )
-            if stopwords.exists()
-            else frozenset()
-        )
+        self.stopwords = _stopwords(stopwords or _data("stopwords.txt"))
 
     def tokens(self, text: str, *, normalized: bool = False) -> list[str]:
         text = text if normalized else normalize(text)
