@@ -296,6 +296,15 @@ def run_worker(worker_class: type[SupervisedWorker | SupervisedSimpleWorker],
     with still does (RQ then logs "found an unhandled exception, quitting"), and that would
     end the process: instead a fresh worker starts after a pause that grows while it lasts.
     """
+    try:
+        _work_until_stopped(worker_class, connection, queues, log=log)
+    except StopRequested:  # the stop signal came between RQ's own checks: a clean stop too
+        log("worker stopped")
+
+
+def _work_until_stopped(worker_class: type[SupervisedWorker | SupervisedSimpleWorker],
+                        connection: Redis, queues: Sequence[Queue], *,
+                        log: Callable[[str], None]) -> None:  # fmt: skip
     pause = 1.0
     while True:
         worker = worker_class(list(queues), connection=connection, serializer=JSONSerializer)
