@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,6 +23,7 @@ def init_filters(app: Flask) -> None:
     app.add_template_filter(event_label, "event_label")
     app.add_template_filter(merge_page, "merge_page")
     app.add_template_filter(highlight, "highlight")
+    app.add_template_filter(excerpt, "excerpt")
     app.add_template_filter(unit_groups, "unit_groups")  # the dispatch form's 条 / 块 lists
 
 
@@ -36,6 +38,22 @@ def photo_limits() -> dict[str, Any]:
 def merge_page(query: dict[str, str], page: int) -> str:
     """The current query string with another page number."""
     return urlencode({**query, "page": page})
+
+
+EXCERPT_CHARS = 120
+_BLANKS = re.compile(r"\s+")
+# A line break after full-width punctuation joins without a space, as Chinese is written.
+_AFTER_CJK_STOP = re.compile(r"(?<=[，。！？；：、）」』】…])\s+")
+
+
+def excerpt(text: str | None, limit: int = EXCERPT_CHARS) -> str:
+    """A work order's text as a list shows it: on one line, its first ``limit`` characters
+    and "…" when there is more (orders run to 20,000 characters; the ticket page has them all).
+    Chinese has no spaces to break at, so the cut is by character, not by word."""
+    flat = _BLANKS.sub(" ", _AFTER_CJK_STOP.sub("", text or "")).strip()
+    if len(flat) <= limit:
+        return flat
+    return flat[: limit - 1].rstrip() + "…"
 
 
 def highlight(text: str | None, terms: list[str]) -> Markup:

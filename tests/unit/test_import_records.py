@@ -69,9 +69,9 @@ def test_urgency_words_and_unknown_ones() -> None:
 
 
 def test_cells_over_the_limits_and_every_problem_of_a_row_at_once() -> None:
-    problems = reader().read(row(text="很" * 2001, ref="X" * 65, phone="1"))
+    problems = reader().read(row(text="很" * 20_001, ref="X" * 65, phone="1"))
     assert {p.column for p in problems} == {"诉求内容", "工单编号", "来电号码"}
-    assert any("超过 2000 个字" in p.reason for p in problems)
+    assert any("超过 20000 个字（实有 20001 个字）" in p.reason for p in problems)
 
 
 def test_empty_description_falls_back_to_the_title_else_is_refused() -> None:

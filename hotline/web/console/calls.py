@@ -24,6 +24,7 @@ from ...domain.workflow import Action
 from ...errors import HotlineError
 from ...extensions import hotline
 from ...models import Category
+from ...schemas.fields import Text
 from ...schemas.tickets import CallTicketSchema
 from ...services.intake import submit_ticket
 from ...services.lifecycle import Who, perform
@@ -37,6 +38,13 @@ FIELDS = ("category", "description", "address", "reporter_name", "reporter_phone
 # A call is registered while or soon after it happens: a time ahead of the clock is a typo.
 CLOCK_SLACK = timedelta(minutes=5)
 LOOKUP_TEXT = 500  # characters of the complaint the duplicate lookup reads
+# An operator may paste a long order (real ones run to 7,000+ characters): as much as an
+# import or a pushed call takes, not the resident form's 2,000.
+DESCRIPTION_MAX = 20_000
+
+
+class CallFormSchema(CallTicketSchema):
+    description = Text(required=True, min_len=5, max_len=DESCRIPTION_MAX, multiline=True)
 
 
 def _now_local() -> datetime:
@@ -106,7 +114,7 @@ def call_submit() -> Any:
     payload: dict[str, Any] = {k: v for k, v in values.items() if v.strip()}
     payload["consent_contact"] = "consent_contact" in request.form
     try:
-        data = CallTicketSchema().load(payload)
+        data = CallFormSchema().load(payload)
     except ValidationError as exc:
         errors = {k: v for k, v in exc.normalized_messages().items() if isinstance(v, list)}
         return _render(values, errors, status=422, message="请根据提示修改后重新登记。")
