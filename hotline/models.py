@@ -125,6 +125,7 @@ class Ticket(Base):
     external_source: Mapped[str | None] = mapped_column(String(40))  # e.g. 12345
     external_ref: Mapped[str | None] = mapped_column(String(64))  # its work-order number
     reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # the call, if earlier
+    order_kind: Mapped[str | None] = mapped_column(String(20))  # 投诉举报、求助… (12345 工单类型)
     title: Mapped[str | None] = mapped_column(String(100))
     description: Mapped[str] = mapped_column(Text)
     address: Mapped[str | None] = mapped_column(String(200))

@@ -3,19 +3,27 @@ mapping files for any other, and binding a mapping to a file's header row."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
+
+from routing.text import normalize
 
 # field → (the name operators know it by, column names seen in real 12345 exports)
 FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "external_ref": ("工单编号", ("工单编号", "工单号", "受理编号", "热线编号")),
     "title": ("工单标题", ("工单标题", "标题")),
     "description": ("诉求内容", ("诉求内容", "问题描述", "内容描述", "来电内容", "诉求描述")),
-    "category": ("诉求类型", ("诉求类型", "工单类型", "问题分类", "诉求分类")),
+    "category": ("诉求类型", ("诉求类型", "问题分类", "诉求分类", "问题类型", "诉求类别")),
+    # The kind of order (投诉举报、求助、咨询…), not its subject: real exports call it 工单类型.
+    "order_kind": ("工单性质", ("工单性质", "工单类型", "诉求性质", "来电类别")),
     "reported_at": ("来电时间", ("来电时间", "受理时间", "登记时间")),
     "phone": ("来电号码", ("来电号码", "求助号码", "联系电话", "联系方式")),
     "name": ("求助人员", ("求助人员", "来电人", "联系人", "诉求人")),
-    "address": ("事件发生地", ("事件发生地", "发生地址", "诉求地址", "事发地址")),
+    "address": (
+        "事件发生地",
+        ("事件发生地", "发生地址", "诉求地址", "事发地址", "事件发生地址", "事件地址"),
+    ),
     "street": ("街道", ("街道", "所属街道", "街道（乡镇）")),
     "community": ("社区", ("社区", "居村委名", "所属社区", "社区（村）")),
     "lead_unit": ("承办单位", ("承办单位", "主办单位", "责任单位")),
@@ -24,9 +32,14 @@ FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "deadline": ("办理时限", ("办理时限", "办结期限", "办结时限")),
 }
 REQUIRED = ("external_ref", "description")
-# Results of handling belong to our own workflow: read, reported as not imported, never used.
+# Results of handling: a live import leaves them to our own workflow; a history import reads
+# them. Named as such in the summary, never as unrecognised.
 OURS = ("工单状态", "办理结果", "办结时间", "回访时间", "诉求是否解决", "回访满意度",
-        "市民满意度", "不满原因", "处理状态", "回复内容")  # fmt: skip
+        "市民满意度", "不满原因", "处理状态", "回复内容", "答复意见", "答复时间", "答复内容",
+        "回访结果", "回访意见", "办理意见", "处理结果")  # fmt: skip
+# Tolerant matching: what real exports put around a column's name.
+PREFIXES = ("12345",)
+_NOISE = re.compile(r"[\s()\[\]{}【】〔〕<>《》:;,.、_\-—·*#\"'“”‘’]+")
 # Fields that can take a fixed value in a mapping file (a whole file from one street...).
 FIXABLE = ("category", "street", "community", "lead_unit", "co_units", "urgency")
 
@@ -123,6 +136,16 @@ def mapping_from_file_data(data: Any) -> Mapping:
                    {k: str(v) for k, v in fixed.items()}, tuple(formats), exact=True)  # fmt: skip
 
 
+def fold(name: str) -> str:
+    """A column name as tolerant matching compares it: NFKC, simplified (編號 → 编号), without
+    spaces, brackets or punctuation (also full-width), without a known prefix (12345)."""
+    folded = _NOISE.sub("", normalize(name))
+    for prefix in PREFIXES:
+        if folded.startswith(prefix) and len(folded) > len(prefix):
+            folded = folded[len(prefix) :]
+    return folded
+
+
 @dataclass(frozen=True)
 class Binding:
     """A mapping applied to one header: column positions per field."""
@@ -133,13 +156,23 @@ class Binding:
     unknown: tuple[str, ...]  # columns no field uses
     ours: tuple[str, ...]  # handling results we do not import
     absent: tuple[str, ...]  # optional fields with no column
+    conflicts: tuple[str, ...] = ()  # notes: two columns could be one field, which was taken
+
+    def taken(self) -> list[tuple[str, str]]:
+        """(column, field's Chinese name) for every column taken, in the file's order."""
+        pairs = [(i, FIELDS[name][0]) for name, found in self.positions.items() for i in found]
+        return [(self.header[i], label) for i, label in sorted(pairs)]
 
     def notes(self) -> list[str]:
         notes = []
         if self.unknown:
             notes.append(f"未识别的列（未导入）：{'、'.join(self.unknown)}")
         if self.ours:
-            notes.append(f"办理结果类的列由本系统记录，未导入：{'、'.join(self.ours)}")
+            notes.append(f"办理结果列（历史导入时使用）：{'、'.join(self.ours)}")
+        notes.extend(self.conflicts)
+        taken = "；".join(f"{column} → {label}" for column, label in self.taken())
+        if taken:
+            notes.append(f"列的对应：{taken}")
         return notes
 
 
@@ -148,13 +181,37 @@ def bind(mapping: Mapping, header: list[str]) -> Binding:
     clean = tuple(h.strip() for h in header)
     if not any(clean):
         raise MappingError("表头为空：第一行应为列名")
+    folded = [fold(h) if h else "" for h in clean]
     positions: dict[str, tuple[int, ...]] = {}
+    conflicts: list[str] = []
+    used: set[int] = set()
     for name, candidates in mapping.columns.items():
-        found = tuple(clean.index(c) for c in candidates if c in clean)
-        if found and not mapping.exact and name not in ("description", "title"):
-            found = found[:1]  # auto: the first alias present; text fields join them all
+        found: list[int] = []
+        matched: dict[str, int] = {}  # candidate name → the column taken for it
+        # Exact names first, then tolerant ones; a column another field took is not offered.
+        for tolerant, candidate in [(t, c) for t in (False, True) for c in candidates]:
+            wanted = fold(candidate)
+            alike = [
+                i
+                for i, (h, f) in enumerate(zip(clean, folded, strict=True))
+                if i not in used and h and (f == wanted if tolerant else h == candidate)
+            ]
+            if not alike:
+                continue
+            # One column per field ("auto"), or per name (text fields join distinct names).
+            rival = found[0] if found and _single(mapping, name) else matched.get(candidate)
+            if rival is not None or len(alike) > 1:
+                kept = rival if rival is not None else alike[0]
+                others = "、".join(f"“{clean[i]}”" for i in alike if i != kept)
+                conflicts.append(f"列“{clean[kept]}”与{others}都可作为{FIELDS[name][0]}，"
+                                 f"已采用“{clean[kept]}”")  # fmt: skip
+                used.update(alike)  # seen and named in the note, so not "unrecognised"
+            if rival is None:
+                found.append(alike[0])
+                matched[candidate] = alike[0]
+                used.add(alike[0])
         if found:
-            positions[name] = found
+            positions[name] = tuple(found)
     missing = [f for f in REQUIRED if f not in positions]
     if missing:
         wanted = "；".join(
@@ -162,8 +219,13 @@ def bind(mapping: Mapping, header: list[str]) -> Binding:
             for f in missing
         )
         raise MappingError(f"缺少必需的列：{wanted}。可用 --preset 或 --mapping 指定列名")
-    used = {i for found in positions.values() for i in found}
-    unknown = tuple(h for i, h in enumerate(clean) if i not in used and h and h not in OURS)
-    ours = tuple(h for h in clean if h in OURS)
+    results = {fold(name) for name in OURS}
+    ours = tuple(h for i, h in enumerate(clean) if i not in used and h and folded[i] in results)
+    unknown = tuple(h for i, h in enumerate(clean) if i not in used and h and h not in ours)
     absent = tuple(f for f in mapping.columns if f not in positions and f not in mapping.fixed)
-    return Binding(mapping, clean, positions, unknown, ours, absent)
+    return Binding(mapping, clean, positions, unknown, ours, absent, tuple(conflicts))
+
+
+def _single(mapping: Mapping, name: str) -> bool:
+    """One column per field for "auto"; text fields and named mappings join their columns."""
+    return not mapping.exact and name not in ("description", "title")

@@ -9,17 +9,20 @@ database.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ..domain.call_records import CallRecord
 from ..domain.states import Priority
 from ..domain.text import TextError, normalize_phone, normalize_text
 from .mapping import FIELDS, Binding
+from .reader import open_table
 
-LIMITS = {"external_ref": 64, "title": 100, "description": 2000, "category": 100,
+LIMITS = {"external_ref": 64, "title": 100, "description": 20_000, "category": 100,
           "name": 50, "address": 200, "street": 100, "community": 100, "lead_unit": 100,
           "co_units": 300, "urgency": 20}  # fmt: skip
 URGENCY = {
@@ -37,6 +40,15 @@ DATE_FORMATS = (
 _DATE_SHAPE = re.compile(r"^\s*\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}")
 _SPLIT_UNITS = re.compile(r"[、,，;；/\s]+")
 _EXCEL_EPOCH = datetime(1899, 12, 30)
+ORDER_KIND_LIMIT = 20  # tickets.order_kind
+
+
+@dataclass(frozen=True)
+class FileRecord(CallRecord):
+    """A work order read from a call-centre export: also its kind (投诉举报、求助、咨询…),
+    which real exports carry as 工单类型 apart from the subject (诉求类型)."""
+
+    order_kind: str | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +95,7 @@ def check_fields(values: Mapping[str, str], *, tz: ZoneInfo,
             dates[field] = parse_date(raw, tz=tz, formats=date_formats) if raw else None
         except ValueError as exc:
             problems.append((field, str(exc)))
+    order_kind = _order_kind(values.get("order_kind", ""), problems)
     urgency = (text.get("urgency") or "").replace(" ", "")
     if urgency not in URGENCY:
         allowed = "、".join(k for k in URGENCY if k)
@@ -91,15 +104,26 @@ def check_fields(values: Mapping[str, str], *, tz: ZoneInfo,
         return problems
     priority = URGENCY.get(urgency)
     co_units = tuple(n for n in _SPLIT_UNITS.split(text.get("co_units") or "") if n)
-    return CallRecord(
+    return FileRecord(
         external_ref=text["external_ref"] or "", description=text["description"] or "",
         title=text.get("title"), category=text.get("category"),
         reported_at=dates.get("reported_at"), phone=phone, name=text.get("name"),
         address=text.get("address"), street=text.get("street"),
         community=text.get("community"), lead_unit=text.get("lead_unit"),
         co_units=co_units, priority=priority.value if priority else None,
-        deadline=dates.get("deadline"),
+        deadline=dates.get("deadline"), order_kind=order_kind,
     )  # fmt: skip
+
+
+def _order_kind(raw: str, problems: list[tuple[str, str]]) -> str | None:
+    try:
+        clean = normalize_text(raw).replace(" ", "") if raw else ""
+    except TextError:
+        problems.append(("order_kind", "包含无法识别的字符"))
+        return None
+    if len(clean) > ORDER_KIND_LIMIT:
+        problems.append(("order_kind", f"超过 {ORDER_KIND_LIMIT} 个字（实有 {len(clean)} 个字）"))
+    return clean or None
 
 
 def parse_date(raw: str, *, tz: ZoneInfo, formats: tuple[str, ...] = DATE_FORMATS) -> datetime:
@@ -157,3 +181,22 @@ class RowReader:
         if isinstance(checked, CallRecord):
             return checked
         return [Problem(self.column_of(field), reason) for field, reason in checked]
+
+
+def category_counts(reader: RowReader, rows: Iterable[tuple[int, list[str]]]) -> Counter[str]:
+    """How many accepted rows carry each 诉求类型 value (the summary names unknown ones)."""
+    counts: Counter[str] = Counter()
+    for _, cells in rows:
+        parsed = reader.read(cells)
+        if isinstance(parsed, CallRecord) and parsed.category:
+            counts[parsed.category] += 1
+    return counts
+
+
+def category_census(path: Path, binding: Binding, *, timezone: str, encoding: str | None = None,
+                    sheet: str | None = None) -> Counter[str]:  # fmt: skip
+    """``category_counts`` over a whole file (the dry runs' summary, before any batch)."""
+    if "category" not in binding.positions:
+        return Counter()
+    with open_table(path, encoding=encoding, sheet=sheet) as table:
+        return category_counts(RowReader(binding, timezone), table.rows)

@@ -15,6 +15,7 @@ open ticket by the workflow's own merge. One duplicate query per chunk, not per 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -88,13 +89,33 @@ class ImportContext:
         return UnitRef(unit.id, unit.code, unit.name)
 
     def category_for(self, text: str | None) -> Category | None:
-        """诉求类型 may be a path (城乡建设-市容环境-占道经营): the most specific part we know."""
-        if not text:
-            return None
-        for part in reversed(_CATEGORY_PATH.split(text)):
-            if part in self.categories:
-                return self.categories[part]
+        return _known_category(text, self.categories)
+
+
+def _known_category(text: str | None, categories: dict[str, Category]) -> Category | None:
+    """诉求类型 may be a path (城乡建设-市容环境-占道经营): the most specific part we know."""
+    if not text:
         return None
+    for part in reversed(_CATEGORY_PATH.split(text)):
+        if part in categories:
+            return categories[part]
+    return None
+
+
+def unknown_category_notes(session: Session, counts: Counter[str], *, limit: int = 20) -> list[str]:
+    """One note per 诉求类型 value that is no known category, most frequent first: those rows
+    are categorised from their text, and the summary says so instead of dropping the value."""
+    categories: dict[str, Category] = {}
+    for category in session.scalars(select(Category).where(Category.active)):
+        categories[category.code] = categories[category.name] = category
+    unknown = [(value, n) for value, n in counts.most_common()
+               if _known_category(value, categories) is None]  # fmt: skip
+    notes = [f"诉求类型“{value}”不是已知类别：{n} 行，已按内容自动分类"
+             for value, n in unknown[:limit]]  # fmt: skip
+    if len(unknown) > limit:
+        rest = sum(n for _, n in unknown[limit:])
+        notes.append(f"另有 {len(unknown) - limit} 种未知诉求类型：{rest} 行，已按内容自动分类")
+    return notes
 
 
 @dataclass
@@ -104,6 +125,8 @@ class ChunkOutcome:
     unchanged: int = 0
     held: int = 0  # new, but repeating an open ticket: left in the manual queue
     merged: int = 0  # new, and merged into the open ticket it repeats
+    # 诉求类型 values that are no known category → rows (see unknown_category_notes)
+    unknown_categories: Counter[str] = field(default_factory=Counter)
     # (row number, outcome, ticket id) for each applied record, in order
     tickets: list[tuple[int, str, int | None]] = field(default_factory=list)
 
@@ -121,6 +144,10 @@ def apply_records(session: Session, items: list[tuple[int, CallRecord]], ctx: Im
                                 Ticket.external_ref.in_(refs))  # fmt: skip
     existing = {t.external_ref: t for t in session.scalars(same)}
     outcome = ChunkOutcome()
+    outcome.unknown_categories.update(
+        record.category for _, record in items
+        if record.category and ctx.category_for(record.category) is None
+    )  # fmt: skip
     fresh = [(row, record) for row, record in items if record.external_ref not in existing]
     created: dict[int, int | None] = {row: None for row, _ in fresh}
     if fresh and not dry_run:
@@ -243,6 +270,7 @@ def _plan_new(record: CallRecord, ctx: ImportContext, now: datetime, *,
         title=record.title, address=record.address, reporter_name=record.name,
         reporter_phone=record.phone, external_source=ctx.source,
         external_ref=record.external_ref, reported_at=record.reported_at,
+        order_kind=getattr(record, "order_kind", None),  # only a file's rows carry it
     )  # fmt: skip
     territorial = _territorial(record, ctx)
     lead = ctx.names.resolve(record.lead_unit) if record.lead_unit else None

@@ -49,6 +49,7 @@ class Submission:
     external_source: str | None = None
     external_ref: str | None = None
     reported_at: datetime | None = None
+    order_kind: str | None = None  # the call centre's kind of order (投诉举报、求助…)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +116,8 @@ def plan_new_ticket(
     values: dict[str, Any] = {
         "channel": said.channel, "external_source": said.external_source,
         "external_ref": said.external_ref, "reported_at": said.reported_at,
-        "title": said.title, "description": said.description, "address": said.address,
+        "order_kind": said.order_kind, "title": said.title, "description": said.description,
+        "address": said.address,
         "latitude": said.latitude, "longitude": said.longitude,
         "reporter_name": said.reporter_name, "reporter_phone": said.reporter_phone,
         "anonymous": said.anonymous, "consent_contact": said.consent_contact,

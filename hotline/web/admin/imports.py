@@ -38,11 +38,13 @@ from ...importers.batch import (
     run_batch,
     units_of_work,
 )
-from ...importers.mapping import FIELDS, PRESET_NOTES, PRESETS, MappingError, mapping_from_file_data
+from ...importers.mapping import PRESET_NOTES, PRESETS, MappingError, mapping_from_file_data
+from ...importers.records import category_census
 from ...importers.rejected import write_rejected
 from ...importers.xlsx import expanded_size
 from ...models import ImportBatch, ImportRejection
 from ...request import received_bytes
+from ...services.imports import unknown_category_notes
 from ..staff import current_actor, staff_only
 from . import bp, page
 
@@ -175,11 +177,16 @@ def admin_import_upload() -> Any:
         summary = None
         if expanded_size(path) <= DRY_RUN_FACTOR * app.settings.import_inline_bytes:
             summary = dry_run(units_of_work(app.db), path, options, _runtime())
+            counts = category_census(path, checked.binding, timezone=app.settings.timezone,
+                                     encoding=checked.encoding, sheet=options.sheet)  # fmt: skip
+            with app.db.transaction() as session:
+                summary["notes"] = summary["notes"] + unknown_category_notes(session, counts)
     except ImportRefused as exc:
         path.unlink(missing_ok=True)
         return _imports_page(errors={"file": f"无法导入：{exc}"}, form=request.form), 422
-    fields = [(FIELDS[name][0], [checked.binding.header[i] for i in positions])
-              for name, positions in checked.binding.positions.items()]  # fmt: skip
+    # Which column was taken for which field (the table), and the notes besides that list.
+    fields = checked.binding.taken()
+    notes = [n for n in (summary or {}).get("notes", checked.notes) if not n.startswith("列的对应")]
     if options.mapping:
         layout = "映射文件"
     elif options.preset in (None, "auto"):
@@ -188,7 +195,7 @@ def admin_import_upload() -> Any:
         layout = f"{options.preset}：{PRESET_NOTES.get(options.preset, '')}"
     return page("import_check.html", token=token, filename=filename or "上传的文件",
                 options=options, mapping_text=mapping_text, checked=checked, fields=fields,
-                summary=summary, form=request.form, preset_name=layout)  # fmt: skip
+                notes=notes, summary=summary, form=request.form, preset_name=layout)  # fmt: skip
 
 
 def _small(path: Path) -> bool:
