@@ -289,8 +289,8 @@ def learn_with_report(
     idf = np.array([math.log((1 + n) / (1 + seen[t])) + 1.0 for t in vocabulary])
     x = _design(found, term_ids, idf)
     y = np.asarray(labels, dtype=object)
-    classes = np.array(sorted(set(labels), key=lambda lb: (-list(labels).count(lb), lb)),
-                       dtype=object)  # fmt: skip
+    sizes = Counter(labels)
+    classes = np.array(sorted(sizes, key=lambda lb: (-sizes[lb], lb)), dtype=object)
     everyday = scanner.common_words(options.common_words) if hasattr(
         scanner, "common_words") else frozenset()  # fmt: skip
     common = np.array([t in everyday for t in vocabulary], dtype=bool)
@@ -298,7 +298,7 @@ def learn_with_report(
 
     # Cross-fitting: every row is scored by rules that never saw it.
     clock = time.perf_counter()
-    smallest = min(Counter(labels).values())
+    smallest = min(sizes.values())
     folds = min(options.folds, smallest)
     held_best = np.zeros(n)
     held_runner = np.zeros(n)

@@ -34,7 +34,6 @@ from ..services.inbox import admin_notice
 from ..services.router_cache import CityModel, build_ruleset
 from ..services.rulesets import create_ruleset
 from ..services.training import learn_draft
-from .runtime import runtime
 
 log = logging.getLogger(__name__)
 
@@ -47,12 +46,6 @@ DEFAULT_NAME = "学习所得规则"
 HISTORY_ENV = "HOTLINE_ROUTING_HISTORY"
 TEXT_COLUMNS = ("text", "诉求内容", "问题描述", "内容", "content")
 LABEL_COLUMNS = ("label", "标签", "类别", "分类", "诉求类型", "承办单位")
-
-
-def learn_routing() -> dict[str, Any]:
-    """The RQ job (and the plain loop's task): run if due, else return at once."""
-    settings, database = runtime()
-    return run_learning(settings, database)
 
 
 def history_rows(path: str | Path | None) -> tuple[list[str], list[str]] | None:
@@ -230,5 +223,5 @@ def enqueue(redis_url: str) -> None:
 
     # On the imports queue: long work behind everything quick, as the import files are.
     queue = Queue(IMPORTS, connection=hand_on_connection(redis_url), serializer=JSONSerializer)
-    queue.enqueue("hotline.background.learning.learn_routing", job_timeout=3600,
+    queue.enqueue("hotline.background.periodic.learn_routing_draft", job_timeout=3600,
                   result_ttl=3600)  # fmt: skip

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -82,7 +81,6 @@ def import_command(file: str | None, preset: str | None, mapping_file: Path | No
         try:
             if dry_run:
                 summary = check(work, Path(file), options, runtime)
-                summary["notes"] += _category_notes(database, Path(file), options, runtime)
                 for note in summary["notes"]:
                     click.echo(f"注意：{note}")
                 for item in summary["rejections"]:
@@ -109,19 +107,6 @@ def import_command(file: str | None, preset: str | None, mapping_file: Path | No
             status = run_batch(work, batch_id, runtime, progress=progress,
                                chunk_size=max(chunk_size, 1))  # fmt: skip
         _report(database, batch_id, status, rejected_out)
-
-
-def _category_notes(database: Database, path: Path, options: Any, runtime: Any) -> list[str]:
-    """The dry run's notes on 诉求类型 values that are no known category."""
-    from ..importers.batch import check_file
-    from ..importers.records import category_census
-    from ..services.imports import unknown_category_notes
-
-    checked = check_file(path, options)
-    counts = category_census(path, checked.binding, timezone=runtime.timezone,
-                             encoding=checked.encoding, sheet=options.sheet)  # fmt: skip
-    with database.transaction() as session:
-        return unknown_category_notes(session, counts)
 
 
 def _report(database: Database, batch_id: int, status: str, rejected_out: Path | None) -> None:

@@ -8,6 +8,7 @@ re-run of the same file creates nothing twice.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -25,7 +26,12 @@ from ..domain.call_records import CallRecord
 from ..models import ImportBatch, ImportRejection
 from ..services.actors import Actor
 from ..services.calendar import CalendarCache
-from ..services.imports import DEFAULT_SOURCE, ImportContext, apply_records
+from ..services.imports import (
+    DEFAULT_SOURCE,
+    ImportContext,
+    apply_records,
+    unknown_category_notes,
+)
 from ..services.router_cache import RouterCache
 from .mapping import PRESETS, Binding, Mapping, MappingError, bind
 from .reader import Table, TableError, open_table
@@ -349,6 +355,7 @@ def dry_run(work: Work, path: Path, options: Options, runtime: Runtime) -> dict[
     summary: dict[str, Any] = {"created": 0, "updated": 0, "unchanged": 0, "rejected": 0,
                                "rejections": [], "notes": notes}  # fmt: skip
     seen: dict[str, int] = {}
+    unknown: Counter[str] = Counter()  # 诉求类型 values no category answers → rows
     with open_table(path, encoding=options.encoding, sheet=options.sheet) as table:
         batch: list[tuple[int, CallRecord]] = []
         for number, cells in table.rows:
@@ -362,15 +369,18 @@ def dry_run(work: Work, path: Path, options: Options, runtime: Runtime) -> dict[
                         {"row": number, "column": parsed[0].column, "reason": explain(parsed)}
                     )
             if len(batch) >= CHUNK:
-                _dry_chunk(work, batch, options, runtime, summary)
+                unknown += _dry_chunk(work, batch, options, runtime, summary)
                 batch = []
         if batch:
-            _dry_chunk(work, batch, options, runtime, summary)
+            unknown += _dry_chunk(work, batch, options, runtime, summary)
+    if unknown:
+        with work() as session:
+            summary["notes"] = [*notes, *unknown_category_notes(session, unknown)]
     return summary
 
 
 def _dry_chunk(work: Work, batch: list[tuple[int, CallRecord]], options: Options,
-               runtime: Runtime, summary: dict[str, Any]) -> None:  # fmt: skip
+               runtime: Runtime, summary: dict[str, Any]) -> Counter[str]:  # fmt: skip
     with work() as session:
         context = ImportContext.load(
             session, source=options.source, actor=Actor(None, CALL_CENTRE), routing=None,
@@ -380,3 +390,4 @@ def _dry_chunk(work: Work, batch: list[tuple[int, CallRecord]], options: Options
         outcome = apply_records(session, batch, context, now=runtime.now(), dry_run=True)
     for key in ("created", "updated", "unchanged"):
         summary[key] += getattr(outcome, key)
+    return outcome.unknown_categories

@@ -9,18 +9,15 @@ database.
 from __future__ import annotations
 
 import re
-from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ..domain.call_records import CallRecord
 from ..domain.states import Priority
 from ..domain.text import TextError, normalize_phone, normalize_text
 from .mapping import FIELDS, Binding
-from .reader import open_table
 
 LIMITS = {"external_ref": 64, "title": 100, "description": 20_000, "category": 100,
           "name": 50, "address": 200, "street": 100, "community": 100, "lead_unit": 100,
@@ -181,22 +178,3 @@ class RowReader:
         if isinstance(checked, CallRecord):
             return checked
         return [Problem(self.column_of(field), reason) for field, reason in checked]
-
-
-def category_counts(reader: RowReader, rows: Iterable[tuple[int, list[str]]]) -> Counter[str]:
-    """How many accepted rows carry each 诉求类型 value (the summary names unknown ones)."""
-    counts: Counter[str] = Counter()
-    for _, cells in rows:
-        parsed = reader.read(cells)
-        if isinstance(parsed, CallRecord) and parsed.category:
-            counts[parsed.category] += 1
-    return counts
-
-
-def category_census(path: Path, binding: Binding, *, timezone: str, encoding: str | None = None,
-                    sheet: str | None = None) -> Counter[str]:  # fmt: skip
-    """``category_counts`` over a whole file (the dry runs' summary, before any batch)."""
-    if "category" not in binding.positions:
-        return Counter()
-    with open_table(path, encoding=encoding, sheet=sheet) as table:
-        return category_counts(RowReader(binding, timezone), table.rows)

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from routing.similarity import Budget, Index, Profile, TextSimilarity, cosine
@@ -181,23 +181,24 @@ def profiles_for(routing: Compiled | None) -> Profiles:
 
 def candidates(session: Session, probes: Sequence[Probe], *, limit: int) -> list[Original]:
     """Open tickets created within the window of any probe that share a territorial unit, a
-    category, an address or a caller's phone with one of them: one query, newest first, at
-    most ``limit``."""
+    category, an address or a caller's phone with one of them: one query, at most ``limit``,
+    those sharing a place, address or phone first (a busy category elsewhere in the city
+    must not crowd them out), newest first within each."""
     units = {p.territorial_unit_id for p in probes if p.territorial_unit_id}
     kinds = {p.category_id for p in probes if p.category_id}
     addresses = {a for p in probes if (a := _address(p.address))}
     phones = {p.phone for p in probes if p.phone}
-    conditions = []
+    near = []
     if units:
-        conditions.append(Ticket.territorial_unit_id.in_(units))
-    if kinds:
-        conditions.append(Ticket.category_id.in_(kinds))
+        near.append(Ticket.territorial_unit_id.in_(units))
     if addresses:
-        conditions.append(Ticket.address.in_(addresses))
+        near.append(Ticket.address.in_(addresses))
     if phones:
-        conditions.append(Ticket.reporter_phone.in_(phones))
+        near.append(Ticket.reporter_phone.in_(phones))
+    conditions = [*near, Ticket.category_id.in_(kinds)] if kinds else near
     if not probes or not conditions:
         return []
+    nearness = case((or_(*near), 0), else_=1) if near else literal(1)
     earliest = min(p.at for p in probes) - WINDOW
     latest = max(p.at for p in probes)
     rows = session.execute(
@@ -209,7 +210,7 @@ def candidates(session: Session, probes: Sequence[Probe], *, limit: int) -> list
         .outerjoin(Unit, Unit.id == Ticket.territorial_unit_id)
         .where(Ticket.status.notin_([s.value for s in FINAL]),
                Ticket.created_at >= earliest, Ticket.created_at <= latest, or_(*conditions))
-        .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+        .order_by(nearness, Ticket.created_at.desc(), Ticket.id.desc())
         .limit(limit)
     )  # fmt: skip
     return [

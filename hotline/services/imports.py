@@ -123,8 +123,6 @@ class ChunkOutcome:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-    held: int = 0  # new, but repeating an open ticket: left in the manual queue
-    merged: int = 0  # new, and merged into the open ticket it repeats
     # 诉求类型 values that are no known category → rows (see unknown_category_notes)
     unknown_categories: Counter[str] = field(default_factory=Counter)
     # (row number, outcome, ticket id) for each applied record, in order
@@ -166,13 +164,8 @@ def apply_records(session: Session, items: list[tuple[int, CallRecord]], ctx: Im
         ids = _insert_new(session, plans, numbers, ctx, now)
         created = {row: ticket_id for (row, _), ticket_id in zip(fresh, ids, strict=True)}
         for ticket_id, repeat in zip(ids, found, strict=True):
-            if repeat is None:
-                continue
-            if repeat.merge:
+            if repeat is not None and repeat.merge:  # the others stay held in the queue
                 _merge_into(session, ticket_id, repeat, ctx, now)
-                outcome.merged += 1
-            else:
-                outcome.held += 1
     sequences = _last_sequences(session, [t.id for t in existing.values()])
     for row, record in items:
         ticket = existing.get(record.external_ref)

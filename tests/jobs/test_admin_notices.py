@@ -125,7 +125,7 @@ def test_the_weekly_draft_is_mailed_by_a_worker_and_linked_in_the_inbox(
     app, db, mailing, smtp, mail_admin, redis_url, monkeypatch
 ) -> None:
     up = replace(mailing, redis_url=redis_url)
-    for module in (learning, periodic, jobs):
+    for module in (periodic, jobs):
         monkeypatch.setattr(module, "runtime", lambda: (up, db))
     monkeypatch.setattr(learning, "utc_now", lambda: NOW)  # the city's tickets are near NOW
     connection = Redis.from_url(redis_url)

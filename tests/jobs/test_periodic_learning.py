@@ -25,7 +25,6 @@ from tests.helpers.learning_city import NOW, corrections, history
 def redis_context(db, settings, redis_url, monkeypatch):
     up = replace(settings, redis_url=redis_url)
     moment = {"now": NOW}
-    monkeypatch.setattr(learning, "runtime", lambda: (up, db))
     monkeypatch.setattr(periodic, "runtime", lambda: (up, db))
     monkeypatch.setattr(learning, "utc_now", lambda: moment["now"])
     connection = Redis.from_url(redis_url)

@@ -107,6 +107,9 @@ def test_the_public_list_compares_words_and_never_shows_the_description(
 ) -> None:
     secret = "和平农贸市场门口流动摊贩占道经营，我是住在三楼的王阿姨，电话13800001111"
     shown = file(client, description=secret, address="和平农贸市场", category="illegal-parking")
+    # Same place, another kind, other words: not the resident's problem.
+    file(client, description="和平农贸市场旁边饭店油烟直排，楼上住户开不了窗。",
+         address="和平农贸市场", category="cooking-fumes")  # fmt: skip
     with db.transaction() as session:
         compiled = routing(session)
         where = resolve(compiled, category="street-vending", description=AGAIN,
@@ -129,3 +132,16 @@ def test_the_public_list_compares_words_and_never_shows_the_description(
     assert page.status_code == 200 and "和平农贸市场" in html
     for private in ("王阿姨", "13800001111", "三楼", shown):
         assert private not in html
+
+
+def test_tickets_at_the_same_place_come_before_a_busy_kind_elsewhere(client, db, clock) -> None:
+    # The cap on candidates (200 in use; 1 here) must not be filled by the newest tickets of
+    # the same kind across the city while the one at the resident's place waits behind them.
+    here = file(client, description=VENDING, address="和平农贸市场", category="street-vending")
+    file(client, description=VENDING, address="新华大街 8 号", category="street-vending")
+    with db.transaction() as session:
+        ticket = session.scalar(select(Ticket).where(Ticket.number == here))
+        probe = duplicates.Probe(AGAIN, clock.now, category_id=ticket.category_id,
+                                 territorial_unit_id=ticket.territorial_unit_id)  # fmt: skip
+        found = duplicates.candidates(session, [probe], limit=1)
+    assert [c.number for c in found] == [here]

@@ -5,7 +5,7 @@ subject), and the handling-result columns named as such."""
 from __future__ import annotations
 
 from hotline.importers.mapping import PRESETS, bind, fold
-from hotline.importers.records import FileRecord, RowReader, category_counts
+from hotline.importers.records import FileRecord, RowReader
 
 
 def test_the_12345_prefixed_layout_binds_and_says_which_column_went_where() -> None:
@@ -73,11 +73,3 @@ def test_result_columns_are_named_as_such_not_unrecognised() -> None:
         "办理结果列（历史导入时使用）：答复意见、答复时间、办结时间、回访满意度、【回访结果】"
         in (binding.notes())
     )
-
-
-def test_category_values_are_counted_for_the_summary() -> None:
-    reader = RowReader(bind(PRESETS["auto"], ["工单编号", "诉求内容", "诉求类型"]),
-                       "Asia/Shanghai")  # fmt: skip
-    rows = [(2, ["A", "x", "占道摆卖"]), (3, ["B", "y", "占道摆卖"]), (4, ["C", "z", ""]),
-            (5, ["", "refused", "占道摆卖"])]  # fmt: skip
-    assert category_counts(reader, rows) == {"占道摆卖": 2}

@@ -39,12 +39,10 @@ from ...importers.batch import (
     units_of_work,
 )
 from ...importers.mapping import PRESET_NOTES, PRESETS, MappingError, mapping_from_file_data
-from ...importers.records import category_census
 from ...importers.rejected import write_rejected
 from ...importers.xlsx import expanded_size
 from ...models import ImportBatch, ImportRejection
 from ...request import received_bytes
-from ...services.imports import unknown_category_notes
 from ..staff import current_actor, staff_only
 from . import bp, page
 
@@ -177,10 +175,6 @@ def admin_import_upload() -> Any:
         summary = None
         if expanded_size(path) <= DRY_RUN_FACTOR * app.settings.import_inline_bytes:
             summary = dry_run(units_of_work(app.db), path, options, _runtime())
-            counts = category_census(path, checked.binding, timezone=app.settings.timezone,
-                                     encoding=checked.encoding, sheet=options.sheet)  # fmt: skip
-            with app.db.transaction() as session:
-                summary["notes"] = summary["notes"] + unknown_category_notes(session, counts)
     except ImportRefused as exc:
         path.unlink(missing_ok=True)
         return _imports_page(errors={"file": f"无法导入：{exc}"}, form=request.form), 422
