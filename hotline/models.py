@@ -563,13 +563,17 @@ class ImportBatch(Base):
     sheet: Mapped[str | None] = mapped_column(String(100))
     preset: Mapped[str | None] = mapped_column(String(40))
     mapping: Mapped[dict[str, Any]] = mapped_column(JSON)  # the resolved field → column map
-    status: Mapped[str] = mapped_column(String(20), index=True)  # pending running done failed
+    # pending queued running done failed cancelled
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    # live: orders to handle now; history: orders as they were handled (see services/history.py)
+    mode: Mapped[str] = mapped_column(String(10), default="live", server_default="live")
     total_rows: Mapped[int | None] = mapped_column(Integer)
     rows_done: Mapped[int] = mapped_column(Integer, default=0)
     created: Mapped[int] = mapped_column(Integer, default=0)
     updated: Mapped[int] = mapped_column(Integer, default=0)
     unchanged: Mapped[int] = mapped_column(Integer, default=0)
     rejected: Mapped[int] = mapped_column(Integer, default=0)
+    closed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # of created
     notes: Mapped[list[str]] = mapped_column(JSON, default=list)  # unknown columns, ...
     error: Mapped[str | None] = mapped_column(Text)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -577,6 +581,8 @@ class ImportBatch(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancel_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    file_removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # retention
 
 
 class ImportRejection(Base):

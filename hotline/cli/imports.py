@@ -30,6 +30,9 @@ def _show_presets() -> None:
               help="Which call centre: work orders are unique per source and number.")  # fmt: skip
 @click.option("--encoding", help="Force the CSV encoding (utf-8, gb18030, gbk, utf-16).")
 @click.option("--sheet", help="XLSX sheet name or number (default: the first).")
+@click.option("--history", is_flag=True,
+              help="Orders as they were handled (closed, answered, open with their original "
+                   "deadlines): no notices, nothing restarted now.")  # fmt: skip
 @click.option("--dry-run", is_flag=True, help="Check and count, write nothing.")
 @click.option("--resume", "resume_id", type=int, help="Finish an interrupted import batch.")
 @click.option("--chunk-size", default=500, show_default=True,
@@ -37,7 +40,8 @@ def _show_presets() -> None:
 @click.option("--rejected-out", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the refused rows, with the reason, to this CSV.")  # fmt: skip
 def import_command(file: str | None, preset: str | None, mapping_file: Path | None,
-                   source: str, encoding: str | None, sheet: str | None, dry_run: bool,
+                   source: str, encoding: str | None, sheet: str | None, history: bool,
+                   dry_run: bool,
                    resume_id: int | None, chunk_size: int,
                    rejected_out: Path | None) -> None:  # fmt: skip
     """Import FILE (CSV or XLSX); `hotline import presets` lists the column layouts.
@@ -77,7 +81,7 @@ def import_command(file: str | None, preset: str | None, mapping_file: Path | No
             except (MappingError, yaml.YAMLError, UnicodeDecodeError) as exc:
                 raise click.ClickException(f"映射文件有误：{exc}") from exc
         options = Options(source=source, preset=preset, mapping=mapping, encoding=encoding,
-                          sheet=sheet)  # fmt: skip
+                          sheet=sheet, history=history)  # fmt: skip
         try:
             if dry_run:
                 summary = check(work, Path(file), options, runtime)
@@ -87,6 +91,10 @@ def import_command(file: str | None, preset: str | None, mapping_file: Path | No
                     click.echo(f"  第 {item['row']} 行：{item['reason']}")
                 click.echo("试运行（未写入）：将新建 {created}，更新 {updated}，未变 {unchanged}，"
                            "拒绝 {rejected}".format(**summary))  # fmt: skip
+                if history:
+                    still_open = summary["created"] - summary["closed"]
+                    click.echo(f"历史导入：新建的工单中 {summary['closed']} 件已办结，"
+                               f"{still_open} 件仍在办理")  # fmt: skip
                 return
             if resume_id is None:
                 path = Path(file).resolve()
@@ -100,7 +108,7 @@ def import_command(file: str | None, preset: str | None, mapping_file: Path | No
             raise click.ClickException(f"导入批次 {batch_id} 不存在、已完成或正由其他进程处理")
         with click.progressbar(length=1, label=f"导入批次 {batch_id}") as bar:
 
-            def progress(done: int, total: int | None) -> None:
+            def progress(done: int, total: int | None, refused: int) -> None:
                 bar.length = max(total or done, done, 1)
                 bar.update(done - bar.pos)
 

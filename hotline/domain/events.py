@@ -33,6 +33,7 @@ class EventKind(StrEnum):
     UPDATED = "updated"  # a call-centre import changed the ticket
     PERSONAL_DATA_ERASED = "personal_data_erased"
     CALLBACK_ATTEMPTED = "callback_attempted"  # a callback that reached nobody (未接通, 拒绝)
+    IMPORTED = "imported"  # a history import brought the ticket in as it was handled
 
 
 E = EventKind
@@ -45,6 +46,7 @@ EVENT_LABELS: dict[EventKind, str] = {
     E.REJECTED: "不予受理", E.MERGED: "合并", E.CLOSED_UNRATED: "超时未评价办结",
     E.SLA_WARNING: "时限预警", E.OVERDUE: "超期", E.ESCALATED: "升级督办", E.UPDATED: "热线更新",
     E.PERSONAL_DATA_ERASED: "删除个人信息", E.CALLBACK_ATTEMPTED: "回访未成功",
+    E.IMPORTED: "历史导入",
 }  # fmt: skip
 
 # Not a stored kind: the notification templates' bucket for events without a text of their own.

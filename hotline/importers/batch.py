@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -38,7 +38,8 @@ from .reader import Table, TableError, open_table
 from .records import Problem, RowReader
 
 CHUNK = 500
-Progress = Callable[[int, int | None], None]  # (rows done, total rows if known)
+# (rows done, total rows if known, rows refused so far)
+Progress = Callable[[int, int | None, int], None]
 Work = Callable[[], AbstractContextManager[Session]]
 
 
@@ -73,6 +74,11 @@ class Options:
     mapping: Mapping | None = None
     encoding: str | None = None
     sheet: str | None = None
+    history: bool = False  # orders as they were handled, not live work (services/history.py)
+
+    @property
+    def mode(self) -> str:
+        return "history" if self.history else "live"
 
     def resolved_mapping(self) -> Mapping:
         if self.mapping is not None:
@@ -119,8 +125,8 @@ def check_file(path: Path, options: Options, *, count: bool = False) -> Checked:
     try:
         with open_table(path, encoding=options.encoding, sheet=options.sheet,
                         count=count) as table:  # fmt: skip
-            binding = bind(mapping, table.header)
-            notes = table.notes + binding.notes()
+            binding = bind(mapping, table.header, history=options.history)
+            notes = table.notes + binding.notes(history=options.history)
             if next(table.rows, None) is None:
                 raise TableError("文件只有表头，没有工单数据")
             return Checked(binding, notes, table.total_rows, table.file_format, table.encoding)
@@ -139,6 +145,7 @@ def create_batch(work: Work, path: Path, options: Options, *, filename: str,
             source=options.source, filename=filename[:255], stored_path=str(path),
             size_bytes=path.stat().st_size, file_format=file_format, encoding=encoding,
             sheet=options.sheet, preset=options.preset if options.mapping is None else None,
+            mode=options.mode,
             mapping={**binding.mapping.to_dict(), "header": list(binding.header)},
             status="pending", total_rows=total,
             rows_done=0, created=0, updated=0, unchanged=0, rejected=0, notes=notes,
@@ -154,7 +161,7 @@ def claim(work: Work, batch_id: int, now: datetime) -> bool:
     with work() as session:
         return bool(session.execute(
             update(ImportBatch)
-            .where(ImportBatch.id == batch_id,
+            .where(ImportBatch.id == batch_id, ImportBatch.cancel_requested_at.is_(None),
                    or_(ImportBatch.status.in_(["pending", "queued"]),
                        (ImportBatch.status == "running") & (ImportBatch.lease_until <= now)))
             .values(status="running", lease_until=now + LEASE, error=None)
@@ -162,10 +169,32 @@ def claim(work: Work, batch_id: int, now: datetime) -> bool:
 
 
 def _due(now: datetime):  # type: ignore[no-untyped-def]
-    return or_(
+    return ImportBatch.cancel_requested_at.is_(None) & or_(
         ImportBatch.status == "pending",
         ImportBatch.status.in_(["queued", "running"]) & (ImportBatch.lease_until <= now),
     )
+
+
+def cancel(work: Work, batch_id: int, now: datetime) -> str | None:
+    """Stop a batch: one that waits (or whose runner died) stops at once; a running one
+    after the chunk it is on. Chunks already committed stay. Returns the batch's status
+    after the request, or None when there is no such batch."""
+    with work() as session:
+        batch = session.get(ImportBatch, batch_id)
+        if batch is None:
+            return None
+        if batch.status not in ("pending", "queued", "running"):
+            return batch.status
+        batch.cancel_requested_at = batch.cancel_requested_at or now
+        idle = batch.status != "running" or (batch.lease_until and batch.lease_until <= now)
+        if idle:
+            _stopped(batch, now)
+        return batch.status
+
+
+def _stopped(batch: ImportBatch, now: datetime) -> None:
+    batch.status, batch.finished_at, batch.lease_until = "cancelled", now, None
+    batch.error = f"已取消：处理了 {batch.rows_done} 行，之后的行未导入"
 
 
 def due_batches(work: Work, now: datetime) -> list[int]:
@@ -214,14 +243,19 @@ def run_batch(work: Work, batch_id: int, runtime: Runtime, *,
         mapping = Mapping.from_dict(batch.mapping)
         path, done, total = Path(batch.stored_path), batch.rows_done, batch.total_rows
         encoding, sheet, source = batch.encoding, batch.sheet, batch.source
+        history = batch.mode == "history"
         actor = Actor(batch.created_by_id, CALL_CENTRE)
         if batch.started_at is None:
             batch.started_at = runtime.now()
     try:
         with open_table(path, encoding=encoding, sheet=sheet) as table:
-            binding = bind(mapping, table.header)
-            _apply(work, batch_id, table, binding, runtime, source, actor, done, total,
-                   progress, chunk_size)  # fmt: skip
+            binding = bind(mapping, table.header, history=history)
+            run = _Run(work, batch_id, runtime, source, actor, history)
+            finished = _apply(run, table, binding, done, total, progress, chunk_size)
+            if run.unknown:
+                with work() as session:
+                    batch = session.get(ImportBatch, batch_id)
+                    batch.notes = [*batch.notes, *unknown_category_notes(session, run.unknown)]
     except (TableError, MappingError, OSError) as exc:
         reason = str(exc) if not isinstance(exc, OSError) else f"无法读取文件：{exc.strerror}"
         with work() as session:
@@ -232,18 +266,37 @@ def run_batch(work: Work, batch_id: int, runtime: Runtime, *,
             )
         return "failed"
     with work() as session:
-        session.execute(
-            update(ImportBatch)
-            .where(ImportBatch.id == batch_id)
-            .values(status="done", finished_at=runtime.now(), lease_until=None)
-        )
-    return "done"
+        batch = session.get(ImportBatch, batch_id)
+        if not finished:
+            _stopped(batch, runtime.now())
+        else:
+            batch.status, batch.finished_at, batch.lease_until = "done", runtime.now(), None
+        return batch.status
 
 
-def _apply(work: Work, batch_id: int, table: Table, binding: Binding,
-           runtime: Runtime, source: str, actor: Actor, done: int, total: int | None,
-           progress: Progress | None, chunk_size: int) -> None:  # fmt: skip
-    reader = RowReader(binding, runtime.timezone)
+@dataclass
+class _Run:
+    """One runner's view of a batch while it applies it."""
+
+    work: Work
+    batch_id: int
+    runtime: Runtime
+    source: str
+    actor: Actor
+    history: bool
+    rejected: int = 0  # rows refused by this run
+    unknown: Counter[str] = field(default_factory=Counter)  # 诉求类型 values we do not know
+
+    def cancelled(self) -> bool:
+        with self.work() as session:
+            return session.scalar(select(ImportBatch.cancel_requested_at)
+                                  .where(ImportBatch.id == self.batch_id)) is not None  # fmt: skip
+
+
+def _apply(run: _Run, table: Table, binding: Binding, done: int, total: int | None,
+           progress: Progress | None, chunk_size: int) -> bool:
+    """Apply the rows after ``done``; False when a cancel request stopped it."""
+    reader = RowReader(binding, run.runtime.timezone, history=run.history)
     ref_at = binding.positions["external_ref"][0]
     seen: dict[str, int] = {}  # work-order number → first row with it in this file
     chunk: list[tuple[int, list[str]]] = []
@@ -256,17 +309,20 @@ def _apply(work: Work, batch_id: int, table: Table, binding: Binding,
             continue
         chunk.append((number, cells))
         if len(chunk) >= chunk_size:
-            _commit_chunk(work, batch_id, chunk, reader, seen, runtime, source, actor)
+            _commit_chunk(run, chunk, reader, seen)
             chunk = []
             chunks += 1
             if chunks & (chunks - 1) == 0:  # after chunks 1, 2, 4, 8...
-                _refresh_statistics(work)
+                _refresh_statistics(run.work)
             if progress:
-                progress(position, total)
+                progress(position, total, run.rejected)
+            if run.cancelled():
+                return False
     if chunk:
-        _commit_chunk(work, batch_id, chunk, reader, seen, runtime, source, actor)
+        _commit_chunk(run, chunk, reader, seen)
     if progress:
-        progress(position, total)
+        progress(position, total, run.rejected)
+    return True
 
 
 GROWING = ("tickets", "ticket_events", "ticket_co_units", "outbox_messages")
@@ -285,9 +341,9 @@ def _refresh_statistics(work: Work) -> None:
             session.execute(text("ANALYZE " + ", ".join(GROWING)))
 
 
-def _commit_chunk(work: Work, batch_id: int, rows: list[tuple[int, list[str]]],
-                  reader: RowReader, seen: dict[str, int], runtime: Runtime, source: str,
-                  actor: Actor) -> None:  # fmt: skip
+def _commit_chunk(run: _Run, rows: list[tuple[int, list[str]]], reader: RowReader,
+                  seen: dict[str, int]) -> None:  # fmt: skip
+    work, batch_id, runtime = run.work, run.batch_id, run.runtime
     records: list[tuple[int, CallRecord]] = []
     rejections: list[ImportRejection] = []
     for number, cells in rows:
@@ -304,10 +360,10 @@ def _commit_chunk(work: Work, batch_id: int, rows: list[tuple[int, list[str]]],
             with work() as session:
                 now = runtime.now()
                 context = ImportContext.load(
-                    session, source=source, actor=actor,
+                    session, source=run.source, actor=run.actor,
                     routing=runtime.routers.active(session),
                     clock=runtime.calendars.clock(session),
-                    prefix=runtime.prefix, timezone=runtime.timezone,
+                    prefix=runtime.prefix, timezone=runtime.timezone, history=run.history,
                 )  # fmt: skip
                 outcome = apply_records(session, records, context, now=now)
                 session.add_all(rejections)
@@ -317,8 +373,11 @@ def _commit_chunk(work: Work, batch_id: int, rows: list[tuple[int, list[str]]],
                     updated=ImportBatch.updated + outcome.updated,
                     unchanged=ImportBatch.unchanged + outcome.unchanged,
                     rejected=ImportBatch.rejected + len(rejections),
+                    closed=ImportBatch.closed + outcome.closed,
                     lease_until=now + LEASE,
                 ))  # fmt: skip
+            run.rejected += len(rejections)
+            run.unknown += outcome.unknown_categories
             return
         except IntegrityError:
             # The same work order arrived by the push API meanwhile: apply again, as updates.
@@ -351,9 +410,10 @@ def dry_run(work: Work, path: Path, options: Options, runtime: Runtime) -> dict[
     """What importing would do, writing nothing."""
     checked = check_file(path, options)
     binding, notes = checked.binding, checked.notes
-    reader = RowReader(binding, runtime.timezone)
+    reader = RowReader(binding, runtime.timezone, history=options.history)
     summary: dict[str, Any] = {"created": 0, "updated": 0, "unchanged": 0, "rejected": 0,
-                               "rejections": [], "notes": notes}  # fmt: skip
+                               "closed": 0, "rejections": [], "notes": notes,
+                               "mode": options.mode}  # fmt: skip
     seen: dict[str, int] = {}
     unknown: Counter[str] = Counter()  # 诉求类型 values no category answers → rows
     with open_table(path, encoding=options.encoding, sheet=options.sheet) as table:
@@ -388,6 +448,6 @@ def _dry_chunk(work: Work, batch: list[tuple[int, CallRecord]], options: Options
             timezone=runtime.timezone,
         )  # fmt: skip
         outcome = apply_records(session, batch, context, now=runtime.now(), dry_run=True)
-    for key in ("created", "updated", "unchanged"):
+    for key in ("created", "updated", "unchanged", "closed"):
         summary[key] += getattr(outcome, key)
     return outcome.unknown_categories

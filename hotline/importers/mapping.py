@@ -31,12 +31,25 @@ FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "urgency": ("紧急程度", ("紧急程度", "缓急程度")),
     "deadline": ("办理时限", ("办理时限", "办结期限", "办结时限")),
 }
+# How an order was handled, as history exports carry it: a history import (--history) reads
+# these; a live import leaves them to our own workflow and names them as such in its notes.
+HISTORY_FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "status": ("工单状态", ("工单状态", "办理状态", "处理状态", "办件状态")),
+    "dispatched_at": ("派单时间", ("派单时间", "交办时间", "转办时间", "分派时间")),
+    "accepted_at": ("签收时间", ("签收时间", "接单时间")),
+    "resolved_at": ("办结时间", ("办结时间", "答复时间", "回复时间", "办理完成时间", "完成时间")),
+    "resolution": (
+        "答复意见",
+        ("答复意见", "办理结果", "答复内容", "回复内容", "处理结果", "办理意见", "处理意见"),
+    ),
+    "callback_at": ("回访时间", ("回访时间",)),
+    "confirmed": ("诉求是否解决", ("诉求是否解决", "是否解决", "问题是否解决", "解决情况")),
+    "satisfaction": ("回访满意度", ("回访满意度", "市民满意度", "满意度", "满意程度", "评价结果")),
+    "complaint": ("不满原因", ("不满原因", "不满意原因", "回访意见")),
+}
+FIELDS.update(HISTORY_FIELDS)
 REQUIRED = ("external_ref", "description")
-# Results of handling: a live import leaves them to our own workflow; a history import reads
-# them. Named as such in the summary, never as unrecognised.
-OURS = ("工单状态", "办理结果", "办结时间", "回访时间", "诉求是否解决", "回访满意度",
-        "市民满意度", "不满原因", "处理状态", "回复内容", "答复意见", "答复时间", "答复内容",
-        "回访结果", "回访意见", "办理意见", "处理结果")  # fmt: skip
+REQUIRED_FOR_HISTORY = ("reported_at",)  # a history order is dated by when it came in
 # Tolerant matching: what real exports put around a column's name.
 PREFIXES = ("12345",)
 _NOISE = re.compile(r"[\s()\[\]{}【】〔〕<>《》:;,.、_\-—·*#\"'“”‘’]+")
@@ -82,14 +95,19 @@ PRESETS: dict[str, Mapping] = {
         "category": "诉求类型", "reported_at": "来电时间", "phone": "来电号码",
         "name": "求助人员", "address": "事件发生地", "street": "街道", "community": "社区",
         "lead_unit": "承办单位", "co_units": "协办单位", "urgency": "紧急程度",
-        "deadline": "办理时限",
+        "deadline": "办理时限", "order_kind": "工单性质", "status": "工单状态",
+        "dispatched_at": "派单时间", "accepted_at": "签收时间", "resolved_at": "办结时间",
+        "resolution": "答复意见", "callback_at": "回访时间", "confirmed": "诉求是否解决",
+        "satisfaction": "回访满意度", "complaint": "不满原因",
     }),
     "12345-v2": _preset("12345-v2", {
         "external_ref": "工单编号", "title": "工单标题", "description": "问题描述",
         "category": "工单类型", "reported_at": "受理时间", "phone": "求助号码",
         "name": "求助人员", "address": "发生地址", "street": "街道", "community": "居村委名",
         "lead_unit": "主办单位", "co_units": "协办单位", "urgency": "紧急程度",
-        "deadline": "办结期限",
+        "deadline": "办结期限", "status": "办理状态", "dispatched_at": "交办时间",
+        "resolved_at": "答复时间", "resolution": "答复内容", "callback_at": "回访时间",
+        "satisfaction": "市民满意度",
     }),
 }  # fmt: skip
 PRESET_NOTES = {
@@ -154,30 +172,37 @@ class Binding:
     header: tuple[str, ...]
     positions: dict[str, tuple[int, ...]]
     unknown: tuple[str, ...]  # columns no field uses
-    ours: tuple[str, ...]  # handling results we do not import
     absent: tuple[str, ...]  # optional fields with no column
     conflicts: tuple[str, ...] = ()  # notes: two columns could be one field, which was taken
 
-    def taken(self) -> list[tuple[str, str]]:
-        """(column, field's Chinese name) for every column taken, in the file's order."""
-        pairs = [(i, FIELDS[name][0]) for name, found in self.positions.items() for i in found]
+    def taken(self, *, history: bool = True) -> list[tuple[str, str]]:
+        """(column, field's Chinese name) for every column taken, in the file's order; the
+        handling results only for a history import."""
+        pairs = [(i, FIELDS[name][0]) for name, found in self.positions.items() for i in found
+                 if history or name not in HISTORY_FIELDS]  # fmt: skip
         return [(self.header[i], label) for i, label in sorted(pairs)]
 
-    def notes(self) -> list[str]:
+    def results(self) -> list[str]:
+        """The columns holding handling results (答复意见, 办结时间…), in the file's order."""
+        found = (i for name, at in self.positions.items() if name in HISTORY_FIELDS for i in at)
+        return [self.header[i] for i in sorted(found)]
+
+    def notes(self, *, history: bool = False) -> list[str]:
         notes = []
         if self.unknown:
             notes.append(f"未识别的列（未导入）：{'、'.join(self.unknown)}")
-        if self.ours:
-            notes.append(f"办理结果列（历史导入时使用）：{'、'.join(self.ours)}")
+        if self.results() and not history:
+            notes.append(f"办理结果列（仅历史导入读取，本次未导入）：{'、'.join(self.results())}")
         notes.extend(self.conflicts)
-        taken = "；".join(f"{column} → {label}" for column, label in self.taken())
+        taken = "；".join(f"{column} → {label}" for column, label in self.taken(history=history))
         if taken:
             notes.append(f"列的对应：{taken}")
         return notes
 
 
-def bind(mapping: Mapping, header: list[str]) -> Binding:
-    """Find each field's columns in ``header``; missing required ones are fatal."""
+def bind(mapping: Mapping, header: list[str], *, history: bool = False) -> Binding:
+    """Find each field's columns in ``header``; missing required ones are fatal (a history
+    import also needs the time each order came in)."""
     clean = tuple(h.strip() for h in header)
     if not any(clean):
         raise MappingError("表头为空：第一行应为列名")
@@ -212,18 +237,17 @@ def bind(mapping: Mapping, header: list[str]) -> Binding:
                 used.add(alike[0])
         if found:
             positions[name] = tuple(found)
-    missing = [f for f in REQUIRED if f not in positions]
+    required = REQUIRED + REQUIRED_FOR_HISTORY if history else REQUIRED
+    missing = [f for f in required if f not in positions]
     if missing:
         wanted = "；".join(
             f"{FIELDS[f][0]}（可用列名：{'、'.join(mapping.columns.get(f, FIELDS[f][1]))}）"
             for f in missing
         )
         raise MappingError(f"缺少必需的列：{wanted}。可用 --preset 或 --mapping 指定列名")
-    results = {fold(name) for name in OURS}
-    ours = tuple(h for i, h in enumerate(clean) if i not in used and h and folded[i] in results)
-    unknown = tuple(h for i, h in enumerate(clean) if i not in used and h and h not in ours)
+    unknown = tuple(h for i, h in enumerate(clean) if i not in used and h)
     absent = tuple(f for f in mapping.columns if f not in positions and f not in mapping.fixed)
-    return Binding(mapping, clean, positions, unknown, ours, absent, tuple(conflicts))
+    return Binding(mapping, clean, positions, unknown, absent, tuple(conflicts))
 
 
 def _single(mapping: Mapping, name: str) -> bool:

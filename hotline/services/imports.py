@@ -31,7 +31,7 @@ from ..domain.states import Channel, Priority, Role, Status
 from ..domain.unit_names import UnitName, UnitNames
 from ..domain.workflow import FINAL, Action
 from ..models import Category, OutboxMessage, Ticket, TicketEvent, Unit, ticket_co_units
-from . import duplicates
+from . import duplicates, history
 from .actors import Actor
 from .events import new_event
 from .lifecycle import Who, clock_values, perform
@@ -61,11 +61,13 @@ class ImportContext:
     clock: Clock
     prefix: str
     timezone: str
+    history: bool = False  # orders as they were handled (services/history.py)
     _deadlines: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, session: Session, *, source: str, actor: Actor, routing: Compiled | None,
-             clock: Clock, prefix: str, timezone: str) -> ImportContext:  # fmt: skip
+             clock: Clock, prefix: str, timezone: str,
+             history: bool = False) -> ImportContext:  # fmt: skip
         units = {u.code: u for u in session.scalars(select(Unit).where(Unit.active))}
         by_id = {u.id: u.code for u in units.values()}
         names = UnitNames(
@@ -75,7 +77,8 @@ class ImportContext:
         categories: dict[str, Category] = {}
         for category in session.scalars(select(Category).where(Category.active)):
             categories[category.code] = categories[category.name] = category
-        return cls(source, actor, names, units, categories, routing, clock, prefix, timezone)
+        return cls(source, actor, names, units, categories, routing, clock, prefix, timezone,
+                   history)  # fmt: skip
 
     def deadlines(self, time_limit: str | None, priority: str, now: datetime) -> dict[str, Any]:
         """The SLA columns for tickets dispatched ``now`` (the same for a whole chunk)."""
@@ -123,6 +126,7 @@ class ChunkOutcome:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    closed: int = 0  # of the created: history orders that came in closed or rejected
     # 诉求类型 values that are no known category → rows (see unknown_category_notes)
     unknown_categories: Counter[str] = field(default_factory=Counter)
     # (row number, outcome, ticket id) for each applied record, in order
@@ -147,8 +151,14 @@ def apply_records(session: Session, items: list[tuple[int, CallRecord]], ctx: Im
         if record.category and ctx.category_for(record.category) is None
     )  # fmt: skip
     fresh = [(row, record) for row, record in items if record.external_ref not in existing]
+    outcome.closed = sum(1 for _, record in fresh if history.came_in_closed(record))
     created: dict[int, int | None] = {row: None for row, _ in fresh}
-    if fresh and not dry_run:
+    if fresh and not dry_run and ctx.history:
+        plans = [_plan_history(record, ctx, now) for _, record in fresh]
+        numbers = _numbers_by_day(session, plans, ctx)
+        ids = _insert_new(session, plans, numbers, ctx, now)
+        created = {row: ticket_id for (row, _), ticket_id in zip(fresh, ids, strict=True)}
+    elif fresh and not dry_run:
         plans = [_plan_new(record, ctx, now) for _, record in fresh]
         numbers = reserve_numbers(session, count=len(plans), prefix=ctx.prefix,
                                   day=local_day(now, ctx.timezone))  # fmt: skip
@@ -263,7 +273,7 @@ def _plan_new(record: CallRecord, ctx: ImportContext, now: datetime, *,
         title=record.title, address=record.address, reporter_name=record.name,
         reporter_phone=record.phone, external_source=ctx.source,
         external_ref=record.external_ref, reported_at=record.reported_at,
-        order_kind=getattr(record, "order_kind", None),  # only a file's rows carry it
+        order_kind=record.order_kind,
     )  # fmt: skip
     territorial = _territorial(record, ctx)
     lead = ctx.names.resolve(record.lead_unit) if record.lead_unit else None
@@ -287,6 +297,44 @@ def _plan_new(record: CallRecord, ctx: ImportContext, now: datetime, *,
         territorial_unit_id=territorial.id if territorial else None,
         routing=note, handover=handover, deadlines=deadlines,
     )  # fmt: skip
+
+
+def _plan_history(record: CallRecord, ctx: ImportContext, now: datetime) -> NewTicketPlan:
+    """A history order: its category (from 诉求类型, else from its text when a ruleset can
+    tell), its place, and the units the call centre named — never routed to a unit."""
+    category = ctx.category_for(record.category)
+    territorial = _territorial(record, ctx)
+    if category is None and ctx.routing is not None:
+        routed = _route(record, ctx, chosen_category=None)
+        category = ctx.categories.get(routed.decision.category or "")
+        if territorial is None and routed.territorial:
+            territorial = ctx.units.get(routed.territorial.code)
+    lead = ctx.names.resolve(record.lead_unit) if record.lead_unit else None
+    lead_ref = ctx.ref(lead) if lead is not None and lead in ctx.units else None
+    co_units: list[UnitRef] = []
+    if lead_ref is not None:
+        for name in record.co_units:
+            code = ctx.names.resolve(name)
+            if code and code != lead and code in ctx.units and code not in co_units:
+                co_units.append(ctx.ref(code))
+    priority = record.priority or (category.priority if category else Priority.NORMAL.value)
+    known = history.Known(
+        category.id if category else None, category.time_limit if category else None,
+        territorial.id if territorial else None, lead_ref, tuple(dict.fromkeys(co_units)),
+        priority,
+    )  # fmt: skip
+    return history.plan_history(record, known, source=ctx.source, actor=ctx.actor,
+                                clock=ctx.clock, now=now)  # fmt: skip
+
+
+def _numbers_by_day(session: Session, plans: list[NewTicketPlan],
+                    ctx: ImportContext) -> list[str]:  # fmt: skip
+    """Numbers of the day each ticket came in (history orders span years), in plan order."""
+    days = [local_day(plan.values["created_at"], ctx.timezone) for plan in plans]
+    by_day: dict[Any, list[str]] = {}
+    for day, count in Counter(days).items():
+        by_day[day] = reserve_numbers(session, count=count, prefix=ctx.prefix, day=day)[::-1]
+    return [by_day[day].pop() for day in days]
 
 
 def _territorial(record: CallRecord, ctx: ImportContext) -> Unit | None:
@@ -387,7 +435,7 @@ def _insert_new(session: Session, plans: list[NewTicketPlan], numbers: list[str]
                            "kind": event.kind.value, "actor_id": event.actor.user_id,
                            "actor_label": event.actor.label, "public": event.public,
                            "body": event.body, "data": event.data,
-                           "created_at": now})  # fmt: skip
+                           "created_at": event.at or now})  # fmt: skip
         messages += [{"ticket_id": ticket_id, "event_id": ids[m.event], **m.values}
                      for m in plan.messages]  # fmt: skip
     for table, rows in (

@@ -81,6 +81,7 @@ class PlannedEvent:
     public: bool
     body: str | None
     data: dict[str, Any]
+    at: datetime | None = None  # when it happened, if not now (a history import's events)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,10 +110,11 @@ def plan_new_ticket(
     routing: RoutingNote | None = None,
     handover: Handover | None = None,
     deadlines: dict[str, Any] | None = None,
+    notify: bool = True,
 ) -> NewTicketPlan:
     """The ticket ``said`` becomes: "submitted" (with ``submitted`` as its data), then what
     routing noted, then the handover to a unit with its ``deadlines`` (the SLA columns, if a
-    clock runs)."""
+    clock runs); and, unless ``notify`` is off, the notices those events call for."""
     values: dict[str, Any] = {
         "channel": said.channel, "external_source": said.external_source,
         "external_ref": said.external_ref, "reported_at": said.reported_at,
@@ -151,7 +153,7 @@ def plan_new_ticket(
         PlannedMessage(position, message_values(audience, recipient, event.kind,
                                                 payload_for(event.kind, event.body, event.data),
                                                 now))
-        for position, event in enumerate(events)
+        for position, event in enumerate(events if notify else ())
         for audience, recipient in recipients(event.kind, public=event.public,
                                               reporter_phone=said.reporter_phone,
                                               lead_unit=lead_code)

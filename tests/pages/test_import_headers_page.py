@@ -36,7 +36,7 @@ def test_the_check_page_shows_the_column_mapping_and_the_order_kind_lands(app, d
     rows = re.findall(r"<tr><td>([^<]+)</td><td>→ ([^<]+)</td></tr>", text)
     assert ("12345工单编号", "工单编号") in rows and ("12345内容描述", "诉求内容") in rows
     assert ("【工单类型】", "工单性质") in rows and ("诉求类型", "诉求类型") in rows
-    assert "办理结果列（历史导入时使用）：答复意见、回访满意度" in text
+    assert "办理结果列（仅历史导入读取，本次未导入）：答复意见、回访满意度" in text
     assert "诉求类型“占道摆卖”不是已知类别：2 行，已按内容自动分类" in text
     assert "未识别的列" not in text
     fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', text))

@@ -60,7 +60,7 @@ def test_the_real_layout_imports_with_its_order_kind(db, runtime, tmp_path) -> N
     assert (summary["created"], summary["rejected"]) == (3, 0)
     assert any("12345工单编号 → 工单编号" in n and "【工单类型】 → 工单性质" in n
                for n in summary["notes"])  # fmt: skip
-    assert "办理结果列（历史导入时使用）：答复意见、回访满意度" in summary["notes"]
+    assert "办理结果列（仅历史导入读取，本次未导入）：答复意见、回访满意度" in summary["notes"]
     assert not any(n.startswith("未识别的列") for n in summary["notes"])
     batch_id = create_batch(work, path, Options(), filename=path.name, actor=Actor(None, "测试"),
                             now=runtime.now())  # fmt: skip

@@ -167,7 +167,7 @@ def test_an_interrupted_import_resumes_without_duplicates(db, runtime, clock, tm
                             now=clock.now)  # fmt: skip
     assert claim(work, batch_id, clock.now)
 
-    def die(done: int, total: int | None) -> None:
+    def die(done: int, total: int | None, refused: int) -> None:
         if done >= 4:
             raise KeyboardInterrupt  # the process is killed after two chunks committed
 

@@ -4,8 +4,9 @@ subject), and the handling-result columns named as such."""
 
 from __future__ import annotations
 
+from hotline.domain.call_records import CallRecord
 from hotline.importers.mapping import PRESETS, bind, fold
-from hotline.importers.records import FileRecord, RowReader
+from hotline.importers.records import RowReader
 
 
 def test_the_12345_prefixed_layout_binds_and_says_which_column_went_where() -> None:
@@ -53,7 +54,7 @@ def test_order_kind_and_subject_stay_apart() -> None:
     header = ["工单编号", "诉求内容", "工单类型", "诉求类型"]
     reader = RowReader(bind(PRESETS["auto"], header), "Asia/Shanghai")
     record = reader.read(["GD1", "门口有人占道摆卖", "求助", "城乡建设-占道摆卖"])
-    assert isinstance(record, FileRecord)
+    assert isinstance(record, CallRecord)
     assert (record.order_kind, record.category) == ("求助", "城乡建设-占道摆卖")
     # Without a 诉求类型, 工单类型 is still the kind of order, never the subject.
     alone = RowReader(bind(PRESETS["auto"], header[:3]), "Asia/Shanghai")
@@ -67,9 +68,10 @@ def test_result_columns_are_named_as_such_not_unrecognised() -> None:
     header = ["工单编号", "诉求内容", "答复意见", "答复时间", "办结时间", "回访满意度",
               "【回访结果】", "备注"]  # fmt: skip
     binding = bind(PRESETS["auto"], header)
-    assert binding.ours == ("答复意见", "答复时间", "办结时间", "回访满意度", "【回访结果】")
-    assert binding.unknown == ("备注",)
-    assert (
-        "办理结果列（历史导入时使用）：答复意见、答复时间、办结时间、回访满意度、【回访结果】"
-        in (binding.notes())
-    )
+    assert binding.results() == ["答复意见", "办结时间", "回访满意度"]
+    assert binding.unknown == ("【回访结果】", "备注")
+    notes = binding.notes()
+    assert "办理结果列（仅历史导入读取，本次未导入）：答复意见、办结时间、回访满意度" in notes
+    assert "列“办结时间”与“答复时间”都可作为办结时间，已采用“办结时间”" in notes
+    assert not any("答复意见 →" in note for note in notes)  # a live import does not take it
+    assert any("答复意见 → 答复意见" in note for note in binding.notes(history=True))

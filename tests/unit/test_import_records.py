@@ -109,7 +109,7 @@ def test_co_units_split_on_any_separator() -> None:
 
 def test_header_binding_reports_unknown_and_our_own_columns() -> None:
     binding = bind(PRESETS["auto"], HEADER)
-    assert binding.unknown == ("备注",) and binding.ours == ("工单状态",)
+    assert binding.unknown == ("备注",) and binding.results() == ["工单状态"]
     assert "备注" in binding.notes()[0]
     with pytest.raises(MappingError, match="缺少必需的列：诉求内容"):
         bind(PRESETS["auto"], ["工单编号", "来电时间"])

@@ -93,7 +93,7 @@ def test_every_event_kind_has_its_label_and_the_labels_are_unchanged() -> None:
         "rejected": "不予受理", "merged": "合并", "closed_unrated": "超时未评价办结",
         "sla_warning": "时限预警", "overdue": "超期", "escalated": "升级督办",
         "updated": "热线更新", "personal_data_erased": "删除个人信息",
-        "callback_attempted": "回访未成功",
+        "callback_attempted": "回访未成功", "imported": "历史导入",
     }  # fmt: skip
     assert event_label("returned") == "退单" and event_label(OTHER) == "其他事件"
     assert event_label("something_new") == "something_new"
