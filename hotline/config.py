@@ -103,6 +103,12 @@ class Settings:
     import_dir: Path = Path("var/imports")
     import_max_bytes: int = 200 * 1024 * 1024
     import_inline_bytes: int = 1024 * 1024
+    # Days a failed or cancelled batch's upload is kept (to look into it) before the periodic
+    # retention task removes it; a done batch's upload goes at once (services/import_retention).
+    import_retention_days: int = 7
+    # Processes that apply a large import's chunks side by side on PostgreSQL (parsing and
+    # routing in parallel, writes in file order); 1 applies them one after another.
+    import_workers: int = 2
     # A labelled file (CSV/XLSX/JSONL, text and label columns) the city's routing rules were
     # first learned from: the weekly learning of a routing draft learns it again with the
     # city's own tickets (background/learning.py). Unset: the tickets alone.
@@ -166,6 +172,8 @@ class Settings:
             import_dir=(base / env.get("HOTLINE_IMPORT_DIR", "var/imports")).resolve(),
             import_max_bytes=_int(env, "HOTLINE_IMPORT_MAX_BYTES", 200 * 1024 * 1024),
             import_inline_bytes=_int(env, "HOTLINE_IMPORT_INLINE_BYTES", 1024 * 1024),
+            import_retention_days=_int(env, "HOTLINE_IMPORT_RETENTION_DAYS", 7),
+            import_workers=_int(env, "HOTLINE_IMPORT_WORKERS", 2),
             routing_history=_path(env, "HOTLINE_ROUTING_HISTORY", base),
         )
 

@@ -15,12 +15,13 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from ..domain.states import Role
-from ..errors import NotFound, PayloadTooLarge, ValidationFailed
+from ..errors import Conflict, NotFound, PayloadTooLarge, ValidationFailed
 from ..extensions import hotline
 from ..importers.batch import (
     ImportRefused,
     Options,
     Runtime,
+    cancel,
     claim,
     create_batch,
     run_batch,
@@ -32,6 +33,7 @@ from ..importers.xlsx import expanded_size
 from ..models import ImportBatch, ImportRejection
 from ..request import received_bytes
 from ..schemas.imports import ImportBatchSchema, ImportFileSchema, ImportFormSchema
+from ..services.import_retention import remove_upload
 from .auth import authenticated, db_session, principal
 
 blp = Blueprint("imports", __name__, url_prefix="/api/v1/imports",
@@ -68,7 +70,8 @@ def _options(form: dict[str, Any]) -> Options:
         except (MappingError, yaml.YAMLError) as exc:
             raise ValidationFailed({"mapping": [f"映射有误：{exc}"]}) from exc
     return Options(source=form["source"], preset=form["preset"], mapping=mapping,
-                   encoding=form["encoding"], sheet=form["sheet"])  # fmt: skip
+                   encoding=form["encoding"], sheet=form["sheet"],
+                   history=form["history"])  # fmt: skip
 
 
 def _upload_name(raw: str | None) -> str:
@@ -119,10 +122,11 @@ class Imports(MethodView):
         if _small(path, app.settings.import_inline_bytes):
             claim(work, batch_id, app.now())
             run_batch(work, batch_id, _runtime())
-            path.unlink(missing_ok=True)
             status = 201
         batch = session.get(ImportBatch, batch_id)
         session.refresh(batch)
+        if batch.status == "done":  # a failed one's upload is kept for its retention period
+            remove_upload(batch, directory, app.now())
         location = url_for("imports.ImportItem", batch_id=batch_id)
         return _present(batch), status, {"Location": location}
 
@@ -151,6 +155,33 @@ class ImportItem(MethodView):
     def get(self, batch_id: int) -> dict[str, Any]:
         """导入进度（已处理行数 / 总行数）与结果"""
         return _present(_batch(batch_id))
+
+
+@blp.route("/<int:batch_id>/cancel")
+class CancelImport(MethodView):
+    @blp.response(200, ImportBatchSchema,
+                  description="已取消：批次尚未开始（或其进程已中断），立即停止")  # fmt: skip
+    @blp.alt_response(202, schema=ImportBatchSchema,
+                      description="已请求取消：批次正在导入，处理完当前这一批行（最多 500 行）"
+                                  "后停止；用 GET 查询，状态变为 cancelled")  # fmt: skip
+    @authenticated(Role.OPERATOR, Role.ADMIN)
+    @blp.doc(security=[{"bearerAuth": []}])
+    def post(self, batch_id: int) -> Any:
+        """取消导入：已提交的行保留，其后的行不再导入；已结束的批次返回 409"""
+        app, session = hotline(), db_session()
+        batch = _batch(batch_id)
+        if batch.status in ("done", "failed", "cancelled"):
+            raise Conflict(f"导入批次 {batch_id} 已结束（{FINISHED_NAMES[batch.status]}），"
+                           "无法取消")  # fmt: skip
+        status = cancel(units_of_work(app.db, session), batch_id, app.now())
+        session.refresh(batch)
+        if status not in ("cancelled", "running"):  # it finished meanwhile
+            raise Conflict(f"导入批次 {batch_id} 已结束（{FINISHED_NAMES.get(status, status)}），"
+                           "无法取消")  # fmt: skip
+        return _present(batch), 200 if status == "cancelled" else 202
+
+
+FINISHED_NAMES = {"done": "已完成", "failed": "已失败", "cancelled": "已取消"}
 
 
 @blp.route("/<int:batch_id>/rejected.csv")

@@ -1,6 +1,7 @@
 """Periodic work — the SLA sweep (which also closes unrated tickets), the import batches'
 hand-on, notifications' outbox re-drain (handed in, see ``tasks``) and the weekly routing
-draft (ticked hourly; it runs only when due, see ``background.learning``) — scheduled by RQ's
+draft (ticked hourly; it runs only when due, see ``background.learning``), the removal of
+finished imports' uploads (hourly, ``services.import_retention``) — scheduled by RQ's
 cron scheduler, or run in a plain loop without Redis; and what keeps the two Redis processes
 (``hotline worker``, ``hotline scheduler``) alive through a Redis outage of any length.
 
@@ -76,6 +77,20 @@ def learn_routing_draft() -> dict[str, Any]:
     return run_learning(settings, database)
 
 
+def remove_import_uploads() -> int:
+    """Uploads of finished import batches: done ones at once, failed or cancelled ones once
+    their retention period is over (``HOTLINE_IMPORT_RETENTION_DAYS``)."""
+    from ..services.import_retention import remove_expired_uploads
+
+    settings, database = runtime()
+    with database.transaction() as session:
+        return remove_expired_uploads(session, now=utc_now(), directory=settings.import_dir,
+                                      retention_days=settings.import_retention_days)  # fmt: skip
+
+
+RETENTION_TICK = 3600  # seconds; a file kept an hour past its period does no harm
+
+
 # The learning job is ticked this often and checks in the database whether it is due: a
 # cron expression would skip a week whenever the scheduler was down at that minute, and a
 # 7-day interval would run at every scheduler start (RQ runs an interval job at once).
@@ -94,7 +109,8 @@ def tasks(drain_every: int = 10, sweep_every: int = 60,
     run as often as the import batches' hand-on: notifications' outbox re-drain, which the
     entry point hands in."""
     return [Task(sweep_deadlines, sweep_every), *(Task(drain, drain_every) for drain in drains),
-            Task(drain_imports, drain_every), Task(learn_routing_draft, LEARN_TICK)]  # fmt: skip
+            Task(drain_imports, drain_every), Task(learn_routing_draft, LEARN_TICK),
+            Task(remove_import_uploads, RETENTION_TICK)]  # fmt: skip
 
 
 class JsonCronJob(CronJob):

@@ -20,6 +20,7 @@ import click
 from . import (
     calendar,
     db,
+    exports,
     imports,
     outbox,
     privacy,
@@ -44,6 +45,7 @@ main.add_command(sla.sla)
 main.add_command(calendar.calendar)
 main.add_command(routing.routing_group)
 main.add_command(imports.import_command)
+main.add_command(exports.export_command)
 main.add_command(templates.templates_group)
 main.add_command(privacy.privacy_group)
 main.add_command(outbox.outbox)

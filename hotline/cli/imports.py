@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -21,6 +25,63 @@ def _show_presets() -> None:
             click.echo(f"    {field:<13} {FIELDS[field][0]}{need} ← {' / '.join(columns)}")
 
 
+# Without a terminal (a log, a pipe) the progress is one line this often, and the last.
+PLAIN_EVERY = 5.0  # seconds
+_clock: Callable[[], float] = time.monotonic  # a test's to replace
+
+
+def progress_text(done: int, total: int | None, refused: int, rate: float | None) -> str:
+    """"1,000 / 10,000 行 · 1,234 行/秒 · 已拒绝 2"."""
+    rows = f"{done:,} / {total:,} 行" if total else f"{done:,} 行"
+    speed = f"{rate:,.0f} 行/秒" if rate is not None else "— 行/秒"
+    return f"{rows} · {speed} · 已拒绝 {refused:,}"
+
+
+class ProgressReport:
+    """The batch's progress as it runs: a bar on a terminal, plain lines otherwise (one
+    every ``PLAIN_EVERY`` seconds, and the last)."""
+
+    def __init__(self, batch_id: int, start_done: int, *, tty: bool) -> None:
+        self.label, self.tty = f"导入批次 {batch_id}", tty
+        # The rate counts this run's rows only (a resumed batch did the others earlier).
+        self.started, self.start_done = _clock(), start_done
+        self.last_line = float("-inf")
+        self.shown: tuple[int, int | None, int] | None = None  # what the last line said
+        self.latest: tuple[int, int | None, int] | None = None
+        self.bar: Any = None
+
+    def __enter__(self) -> ProgressReport:
+        if self.tty:
+            self.bar = click.progressbar(length=1, label=self.label, show_pos=False,
+                                         item_show_func=lambda text: text).__enter__()  # fmt: skip
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+        elif self.latest is not None and self.latest != self.shown:
+            self._line(_clock(), *self.latest)
+
+    def _text(self, now: float, done: int, total: int | None, refused: int) -> str:
+        seconds = now - self.started
+        rate = (done - self.start_done) / seconds if seconds > 0 else None
+        return progress_text(done, total, refused, rate)
+
+    def _line(self, now: float, done: int, total: int | None, refused: int) -> None:
+        self.last_line, self.shown = now, (done, total, refused)
+        click.echo(f"{self.label}：{self._text(now, done, total, refused)}")
+
+    def __call__(self, done: int, total: int | None, refused: int) -> None:
+        if (done, total, refused) == self.latest:  # the end of a file that fills its chunks
+            return
+        now, self.latest = _clock(), (done, total, refused)
+        if self.bar is not None:
+            self.bar.length = max(total or done, done, 1)
+            self.bar.update(done - self.bar.pos, self._text(now, done, total, refused))
+        elif now - self.last_line >= PLAIN_EVERY:
+            self._line(now, done, total, refused)
+
+
 @click.command("import")
 @click.argument("file", required=False)
 @click.option("--preset", help="Column layout (see `hotline import presets`); default: auto.")
@@ -35,6 +96,9 @@ def _show_presets() -> None:
                    "deadlines): no notices, nothing restarted now.")  # fmt: skip
 @click.option("--dry-run", is_flag=True, help="Check and count, write nothing.")
 @click.option("--resume", "resume_id", type=int, help="Finish an interrupted import batch.")
+@click.option("--cancel", "cancel_id", type=int,
+              help="Ask a batch to stop: a waiting one at once, a running one after its "
+                   "current chunk (rows already imported stay).")  # fmt: skip
 @click.option("--chunk-size", default=500, show_default=True,
               help="Rows per transaction; a killed import resumes after the last.")  # fmt: skip
 @click.option("--rejected-out", type=click.Path(dir_okay=False, path_type=Path),
@@ -42,7 +106,7 @@ def _show_presets() -> None:
 def import_command(file: str | None, preset: str | None, mapping_file: Path | None,
                    source: str, encoding: str | None, sheet: str | None, history: bool,
                    dry_run: bool,
-                   resume_id: int | None, chunk_size: int,
+                   resume_id: int | None, cancel_id: int | None, chunk_size: int,
                    rejected_out: Path | None) -> None:  # fmt: skip
     """Import FILE (CSV or XLSX); `hotline import presets` lists the column layouts.
 
@@ -66,6 +130,11 @@ def import_command(file: str | None, preset: str | None, mapping_file: Path | No
 
     if file == "presets" and not Path(file).exists():
         _show_presets()
+        return
+    if cancel_id is not None:
+        if file is not None or resume_id is not None:
+            raise click.UsageError("--cancel takes no FILE and no --resume")
+        _cancel(cancel_id)
         return
     if (file is None) == (resume_id is None):
         raise click.UsageError("give FILE to import, or --resume BATCH_ID")
@@ -106,15 +175,48 @@ def import_command(file: str | None, preset: str | None, mapping_file: Path | No
             raise click.ClickException(str(exc)) from exc
         if not claim(work, batch_id, _now()):
             raise click.ClickException(f"导入批次 {batch_id} 不存在、已完成或正由其他进程处理")
-        with click.progressbar(length=1, label=f"导入批次 {batch_id}") as bar:
-
-            def progress(done: int, total: int | None, refused: int) -> None:
-                bar.length = max(total or done, done, 1)
-                bar.update(done - bar.pos)
-
+        tty = sys.stdout.isatty()
+        with ProgressReport(batch_id, _rows_done(database, batch_id), tty=tty) as progress:
             status = run_batch(work, batch_id, runtime, progress=progress,
                                chunk_size=max(chunk_size, 1))  # fmt: skip
         _report(database, batch_id, status, rejected_out)
+
+
+def _rows_done(database: Database, batch_id: int) -> int:
+    from ..models import ImportBatch
+
+    with database.transaction() as session:
+        return session.get(ImportBatch, batch_id).rows_done
+
+
+FINISHED = {"done": "已完成", "failed": "已失败", "cancelled": "已取消"}
+
+
+def _cancel(batch_id: int) -> None:
+    from ..importers.batch import cancel, units_of_work
+    from ..models import ImportBatch
+
+    with opened() as (_, database):
+        with database.transaction() as session:
+            batch = session.get(ImportBatch, batch_id)
+            if batch is None:
+                raise click.ClickException(f"没有导入批次 {batch_id}")
+            if batch.status in FINISHED:
+                raise click.ClickException(
+                    f"导入批次 {batch_id} 已结束（{FINISHED[batch.status]}），无法取消")
+        status = cancel(units_of_work(database), batch_id, _now())
+        with database.transaction() as session:
+            batch = session.get(ImportBatch, batch_id)
+            done, total = batch.rows_done, batch.total_rows
+        of = f" / {total}" if total else ""
+        if status == "cancelled":
+            click.echo(f"导入批次 {batch_id} 已取消：已处理 {done}{of} 行，之后的行不会导入")
+        elif status == "running":
+            click.echo(f"已请求取消导入批次 {batch_id}：正在导入（已处理 {done}{of} 行），"
+                       "处理完当前这一批行后停止")  # fmt: skip
+        else:  # it finished between the two looks
+            raise click.ClickException(
+                f"导入批次 {batch_id} 已结束（{FINISHED.get(status or '', status)}），无法取消")
 
 
 def _report(database: Database, batch_id: int, status: str, rejected_out: Path | None) -> None:
@@ -127,7 +229,7 @@ def _report(database: Database, batch_id: int, status: str, rejected_out: Path |
         batch = session.get(ImportBatch, batch_id)
         for note in batch.notes:
             click.echo(f"注意：{note}")
-        if batch.error:
+        if batch.error and status != "cancelled":
             click.echo(f"导入中止：{batch.error}", err=True)
         shown = session.scalars(select(ImportRejection).where(ImportRejection.batch_id == batch_id)
                                 .order_by(ImportRejection.row_number).limit(20))  # fmt: skip
@@ -143,5 +245,12 @@ def _report(database: Database, batch_id: int, status: str, rejected_out: Path |
             f"批次 {batch_id}：新建 {batch.created}，更新 {batch.updated}，"
             f"未变 {batch.unchanged}，拒绝 {batch.rejected}（共 {batch.rows_done} 行）"
         )
+        if batch.mode == "history":
+            click.echo(f"历史导入：新建的工单中 {batch.closed} 件已办结，"
+                       f"{batch.created - batch.closed} 件仍在办理")  # fmt: skip
+        if status == "cancelled":
+            of = f"（共 {batch.total_rows} 行）" if batch.total_rows else ""
+            click.echo(f"已取消：处理到第 {batch.rows_done} 行为止{of}，之后的行未导入；"
+                       "重新导入同一文件时已导入的工单不会重复建单", err=True)  # fmt: skip
     if status != "done":
         raise SystemExit(1)

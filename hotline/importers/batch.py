@@ -8,6 +8,7 @@ re-run of the same file creates nothing twice.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -98,12 +99,16 @@ class Runtime:
     now: Callable[[], datetime]
     routers: RouterCache
     calendars: CalendarCache
+    # Chunks side by side in this many processes (PostgreSQL, large files; see _apply_pooled)
+    workers: int = 1
+    database_url: str | None = None
 
     @classmethod
     def for_process(cls, settings: Settings, now: Callable[[], datetime]) -> Runtime:
         """Fresh caches, for a process of its own (the CLI, a worker)."""
         return cls(settings.ticket_prefix, settings.timezone, now, RouterCache(),
-                   CalendarCache(timezone=settings.timezone))  # fmt: skip
+                   CalendarCache(timezone=settings.timezone), settings.import_workers,
+                   settings.database_url)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -251,7 +256,10 @@ def run_batch(work: Work, batch_id: int, runtime: Runtime, *,
         with open_table(path, encoding=encoding, sheet=sheet) as table:
             binding = bind(mapping, table.header, history=history)
             run = _Run(work, batch_id, runtime, source, actor, history)
-            finished = _apply(run, table, binding, done, total, progress, chunk_size)
+            if _pooled(runtime, work, done, total, chunk_size):
+                finished = _apply_pooled(run, table, binding, done, total, progress, chunk_size)
+            else:
+                finished = _apply(run, table, binding, done, total, progress, chunk_size)
             if run.unknown:
                 with work() as session:
                     batch = session.get(ImportBatch, batch_id)
@@ -304,12 +312,11 @@ def _apply(run: _Run, table: Table, binding: Binding, done: int, total: int | No
     for number, cells in table.rows:
         position += 1
         if position <= done:  # applied by an earlier run: only remember its numbers
-            ref = cells[ref_at].strip() if ref_at < len(cells) else ""
-            seen.setdefault(ref, number)
+            seen.setdefault(_ref(cells, ref_at), number)
             continue
         chunk.append((number, cells))
         if len(chunk) >= chunk_size:
-            _commit_chunk(run, chunk, reader, seen)
+            _commit_chunk(run, chunk, lambda n, c: read_row(reader, c, n, seen))
             chunk = []
             chunks += 1
             if chunks & (chunks - 1) == 0:  # after chunks 1, 2, 4, 8...
@@ -319,10 +326,160 @@ def _apply(run: _Run, table: Table, binding: Binding, done: int, total: int | No
             if run.cancelled():
                 return False
     if chunk:
-        _commit_chunk(run, chunk, reader, seen)
+        _commit_chunk(run, chunk, lambda n, c: read_row(reader, c, n, seen))
     if progress:
         progress(position, total, run.rejected)
     return True
+
+
+def _ref(cells: list[str], at: int) -> str:
+    return cells[at].strip() if at < len(cells) else ""
+
+
+# ---------------------------------------------------------------- chunks side by side
+
+POOL_FROM = 4  # chunks: a smaller file is applied in this process (starting a pool costs)
+TURN_WAIT = 300.0  # seconds a chunk waits for the one before it before it gives up
+
+
+def _pooled(runtime: Runtime, work: Work, done: int, total: int | None, chunk_size: int) -> bool:
+    """Whether to apply in a pool: several workers, a PostgreSQL database (SQLite has one
+    writer, so nothing to overlap), and enough rows left."""
+    if runtime.workers < 2 or not runtime.database_url or total is None:
+        return False
+    if not runtime.database_url.startswith("postgresql"):
+        return False
+    return total - done >= POOL_FROM * chunk_size
+
+
+def _apply_pooled(run: _Run, table: Table, binding: Binding, done: int, total: int | None,
+                  progress: Progress | None, chunk_size: int) -> bool:  # fmt: skip
+    """Apply the rows after ``done`` in a pool of processes, a chunk each.
+
+    A worker checks its rows, routes them and looks for duplicates while the chunk before
+    it writes; then it waits for that chunk's commit (its turn: the batch's ``rows_done``
+    reaches where its chunk starts) before it takes numbers and writes. So chunks still
+    commit in file order, ``rows_done`` stays a prefix (a killed import resumes after it),
+    and numbers follow the file. A repeat of a ticket that the chunk just before wrote is
+    not seen (that chunk has not committed yet); the push API's race is retried as ever.
+
+    This process only reads the file and finds work-order numbers that come twice in it
+    (by the number as written, stripped).
+    """
+    import multiprocessing
+    from collections import deque
+
+    runtime = run.runtime
+    workers = runtime.workers
+    batch = (runtime.database_url, run.batch_id, runtime.prefix, runtime.timezone, run.source,
+             run.actor.user_id, run.history, binding.mapping.to_dict(), list(binding.header))
+    ref_at = binding.positions["external_ref"][0]
+    seen: dict[str, int] = {}
+    pending: deque[tuple[int, Any]] = deque()  # (rows through this chunk, its async result)
+    chunk: list[tuple[int, list[str]]] = []
+    repeated: dict[int, int] = {}
+    position = chunks = 0
+    stopped = False
+
+    def collect() -> None:
+        nonlocal chunks, stopped
+        through, result = pending.popleft()
+        rejected, unknown = result.get()
+        run.rejected += rejected
+        run.unknown += unknown
+        chunks += 1
+        if chunks & (chunks - 1) == 0:
+            _refresh_statistics(run.work)
+        if progress:
+            progress(through, total, run.rejected)
+        stopped = stopped or run.cancelled()
+
+    # fork: the workers start with this process's modules (jieba's dictionary...) loaded
+    context = multiprocessing.get_context("fork")
+    with context.Pool(workers, initializer=_pool_start, initargs=batch) as pool:
+        for number, cells in table.rows:
+            position += 1
+            ref = _ref(cells, ref_at)
+            first = seen.setdefault(ref, number)
+            if position <= done:
+                continue
+            if first != number:
+                repeated[number] = first
+            chunk.append((number, cells))
+            if len(chunk) >= chunk_size:
+                start = position - len(chunk)
+                pending.append((position, pool.apply_async(_pool_chunk,
+                                                           (start, chunk, repeated))))  # fmt: skip
+                chunk, repeated = [], {}
+                while len(pending) > workers:
+                    collect()
+                if stopped:
+                    break
+        if chunk and not stopped:
+            pending.append((position, pool.apply_async(_pool_chunk,
+                                                       (position - len(chunk), chunk, repeated))))
+        while pending:
+            collect()
+    return not stopped
+
+
+_worker: tuple[_Run, RowReader] | None = None  # a pool process's own runner and reader
+
+
+def _pool_start(url: str, batch_id: int, prefix: str, timezone: str, source: str,
+                actor_id: int | None, history: bool, mapping: dict[str, Any],
+                header: list[str]) -> None:  # fmt: skip
+    """A pool process: its own database engine, caches and clock (the real one)."""
+    global _worker
+    from datetime import UTC
+
+    database = Database(url)
+    runtime = Runtime(prefix, timezone, lambda: datetime.now(UTC), RouterCache(),
+                      CalendarCache(timezone=timezone))  # fmt: skip
+    run = _Run(units_of_work(database), batch_id, runtime, source,
+               Actor(actor_id, CALL_CENTRE), history)  # fmt: skip
+    binding = bind(Mapping.from_dict(mapping), header, history=history)
+    _worker = (run, RowReader(binding, timezone, history=history))
+
+
+def _pool_chunk(start: int, rows: list[tuple[int, list[str]]],
+                repeated: dict[int, int]) -> tuple[int, Counter[str]]:  # fmt: skip
+    """One chunk in a pool process: (rows refused, unknown 诉求类型 counts)."""
+    assert _worker is not None
+    run, reader = _worker
+    run.rejected, run.unknown = 0, Counter()
+
+    def check(number: int, cells: list[str]) -> CallRecord | list[Problem]:
+        parsed = reader.read(cells)
+        if isinstance(parsed, CallRecord) and number in repeated:
+            reason = f"工单编号 {parsed.external_ref} 在文件中重复（第 {repeated[number]} 行已有）"
+            return [Problem(reader.column_of("external_ref"), reason)]
+        return parsed
+
+    _commit_chunk(run, rows, check, start=start)
+    return run.rejected, run.unknown
+
+
+class _Turn:
+    """Waits, once, until the chunks before this one have committed (see _apply_pooled)."""
+
+    def __init__(self, session: Session, batch_id: int, start: int) -> None:
+        self.session, self.batch_id, self.start = session, batch_id, start
+        self.taken = False
+
+    def __call__(self) -> None:
+        if self.taken:
+            return
+        given_up = time.monotonic() + TURN_WAIT
+        while True:
+            done = self.session.scalar(select(ImportBatch.rows_done)
+                                       .where(ImportBatch.id == self.batch_id))  # fmt: skip
+            if done == self.start:
+                break
+            if done is None or done > self.start or time.monotonic() > given_up:
+                raise RuntimeError(f"导入批次 {self.batch_id} 的前一段未能按序提交")
+            time.sleep(0.002)
+        self.taken = True
 
 
 GROWING = ("tickets", "ticket_events", "ticket_co_units", "outbox_messages")
@@ -341,13 +498,16 @@ def _refresh_statistics(work: Work) -> None:
             session.execute(text("ANALYZE " + ", ".join(GROWING)))
 
 
-def _commit_chunk(run: _Run, rows: list[tuple[int, list[str]]], reader: RowReader,
-                  seen: dict[str, int]) -> None:  # fmt: skip
+def _commit_chunk(run: _Run, rows: list[tuple[int, list[str]]],
+                  check: Callable[[int, list[str]], CallRecord | list[Problem]], *,
+                  start: int | None = None) -> None:  # fmt: skip
+    """Check and apply one chunk in one transaction; ``start`` (the rows before it) makes
+    it wait for its turn (a pool's chunks commit in file order)."""
     work, batch_id, runtime = run.work, run.batch_id, run.runtime
     records: list[tuple[int, CallRecord]] = []
     rejections: list[ImportRejection] = []
     for number, cells in rows:
-        parsed = read_row(reader, cells, number, seen)
+        parsed = check(number, cells)
         if isinstance(parsed, CallRecord):
             records.append((number, parsed))
         else:
@@ -365,7 +525,10 @@ def _commit_chunk(run: _Run, rows: list[tuple[int, list[str]]], reader: RowReade
                     clock=runtime.calendars.clock(session),
                     prefix=runtime.prefix, timezone=runtime.timezone, history=run.history,
                 )  # fmt: skip
-                outcome = apply_records(session, records, context, now=now)
+                turn = _Turn(session, batch_id, start) if start is not None else None
+                outcome = apply_records(session, records, context, now=now, turn=turn)
+                if turn is not None:
+                    turn()
                 session.add_all(rejections)
                 session.execute(update(ImportBatch).where(ImportBatch.id == batch_id).values(
                     rows_done=ImportBatch.rows_done + len(rows),
@@ -445,7 +608,7 @@ def _dry_chunk(work: Work, batch: list[tuple[int, CallRecord]], options: Options
         context = ImportContext.load(
             session, source=options.source, actor=Actor(None, CALL_CENTRE), routing=None,
             clock=runtime.calendars.clock(session), prefix=runtime.prefix,
-            timezone=runtime.timezone,
+            timezone=runtime.timezone, history=options.history,
         )  # fmt: skip
         outcome = apply_records(session, batch, context, now=runtime.now(), dry_run=True)
     for key in ("created", "updated", "unchanged", "closed"):

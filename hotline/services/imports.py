@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -134,12 +135,18 @@ class ChunkOutcome:
 
 
 def apply_records(session: Session, items: list[tuple[int, CallRecord]], ctx: ImportContext,
-                  *, now: datetime, dry_run: bool = False) -> ChunkOutcome:  # fmt: skip
+                  *, now: datetime, dry_run: bool = False,
+                  turn: Callable[[], None] | None = None) -> ChunkOutcome:  # fmt: skip
     """Apply checked records (no duplicates among them) in the caller's transaction.
 
     New tickets are written with a few multi-row INSERTs per chunk (ids reserved up front)
     instead of one ORM object per row: an import of 100,000 rows spends its time on the
     rows, not on bookkeeping. Known ones go through the ORM, as any change to a ticket.
+
+    Everything that only reads (routing, planning, the duplicate check) comes before
+    ``turn``, which is called once right before the first write that takes a lock others
+    wait for (the day's number counter): chunks applied side by side in several processes
+    wait there for the chunk before theirs, and number in file order.
     """
     refs = [record.external_ref for _, record in items]
     same = select(Ticket).where(Ticket.external_source == ctx.source,
@@ -155,19 +162,26 @@ def apply_records(session: Session, items: list[tuple[int, CallRecord]], ctx: Im
     created: dict[int, int | None] = {row: None for row, _ in fresh}
     if fresh and not dry_run and ctx.history:
         plans = [_plan_history(record, ctx, now) for _, record in fresh]
+        if turn is not None:
+            turn()
         numbers = _numbers_by_day(session, plans, ctx)
         ids = _insert_new(session, plans, numbers, ctx, now)
         created = {row: ticket_id for (row, _), ticket_id in zip(fresh, ids, strict=True)}
     elif fresh and not dry_run:
         plans = [_plan_new(record, ctx, now) for _, record in fresh]
-        numbers = reserve_numbers(session, count=len(plans), prefix=ctx.prefix,
-                                  day=local_day(now, ctx.timezone))  # fmt: skip
         names = _names(ctx)
         probes = [_probe(plan, record, names, now)
                   for plan, (_, record) in zip(plans, fresh, strict=True)]  # fmt: skip
+        # Rows of the chunk are named by their place until numbers are reserved (the turn).
+        places = [f"#{position}" for position in range(len(plans))]
         # Only what would be dispatched now is looked up: the manual queue marks the rest.
-        found = duplicates.repeats(session, probes, routing=ctx.routing, numbers=numbers,
+        found = duplicates.repeats(session, probes, routing=ctx.routing, numbers=places,
                                    checked=[plan.lead is not None for plan in plans])  # fmt: skip
+        if turn is not None:
+            turn()
+        numbers = reserve_numbers(session, count=len(plans), prefix=ctx.prefix,
+                                  day=local_day(now, ctx.timezone))  # fmt: skip
+        found = [_numbered(repeat, places, numbers) for repeat in found]
         for position, repeat in enumerate(found):
             if repeat is not None:
                 plans[position] = _plan_new(fresh[position][1], ctx, now, repeat=repeat)
@@ -192,6 +206,16 @@ def apply_records(session: Session, items: list[tuple[int, CallRecord]], ctx: Im
     if not dry_run:
         session.flush()
     return outcome
+
+
+def _numbered(repeat: duplicates.Repeat | None, places: list[str],
+              numbers: list[str]) -> duplicates.Repeat | None:  # fmt: skip
+    """A repeat of an earlier row of the chunk, naming that row by its number now."""
+    if repeat is None or repeat.match.original.id:
+        return repeat
+    original = replace(repeat.match.original,
+                       number=numbers[places.index(repeat.match.original.number)])  # fmt: skip
+    return replace(repeat, match=replace(repeat.match, original=original))
 
 
 def _last_sequences(session: Session, ticket_ids: list[int]) -> dict[int, int]:

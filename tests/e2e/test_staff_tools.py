@@ -108,7 +108,7 @@ def test_search_filters_and_its_export_opens_in_a_spreadsheet(page, server, clie
     assert header == exports.COLUMNS and len(cells) == 4
     row = {h: v for h, v in zip(header, cells[-1], strict=True)}  # the oldest: the hostile one
     assert row["工单编号"] == hostile and row["诉求内容"] == "'" + HOSTILE
-    assert row["承办单位"] == "示范市城市管理局" and row["受理时间"] == "2026-11-21 10:30"
+    assert row["承办单位"] == "示范市城市管理局" and row["系统受理时间"] == "2026-11-21 10:30"
     assert row["来电号码"] == "13812341234" and row["工单状态"] == "已派单"
     with db.transaction() as session:  # nothing changed by looking
         assert session.scalar(select(Ticket.status).where(Ticket.number == other)) == "dispatched"

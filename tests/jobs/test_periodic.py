@@ -67,12 +67,12 @@ def test_cron_enqueues_json_jobs_that_workers_run_and_twice_is_harmless(
     cron = periodic.JsonCronScheduler(connection)
     for task in periodic.tasks(drains=[jobs.drain_outbox]):
         cron.register_task(task)
-    # The sweep, the two drains and the routing draft's hourly tick.
-    assert len(cron.enqueue_jobs()) == 4
+    # The sweep, the two drains, the routing draft's hourly tick and the uploads' retention.
+    assert len(cron.enqueue_jobs()) == 5
     assert cron.enqueue_jobs() == []  # not due again before its interval
     for job in cron.get_jobs():  # a second scheduler, or a late duplicate
         job.enqueue(connection)
-    assert len(queues[0]) == 8 and len(queues[1]) == 0
+    assert len(queues[0]) == 10 and len(queues[1]) == 0
 
     SimpleWorker(queues, connection=connection, serializer=JSONSerializer).work(burst=True)
 
@@ -109,7 +109,7 @@ def test_scheduler_process_enqueues_on_redis(settings, redis_url, worker_context
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
     try:
         deadline = time.monotonic() + 20
-        while len(queues[0]) < 4 and time.monotonic() < deadline:
+        while len(queues[0]) < 5 and time.monotonic() < deadline:
             time.sleep(0.1)
     finally:
         os.killpg(process.pid, signal.SIGTERM)
@@ -117,6 +117,7 @@ def test_scheduler_process_enqueues_on_redis(settings, redis_url, worker_context
     names = sorted(job.func_name for job in queues[0].get_jobs())
     assert names == ["hotline.background.periodic.drain_imports",
                      "hotline.background.periodic.learn_routing_draft",
+                     "hotline.background.periodic.remove_import_uploads",
                      "hotline.background.periodic.sweep_deadlines",
                      "notifications.jobs.drain_outbox"], errors  # fmt: skip
     assert process.returncode == 0, errors  # a clean stop on SIGTERM

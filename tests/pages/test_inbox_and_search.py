@@ -312,16 +312,18 @@ def test_csv_export_has_the_12345_columns_and_is_formula_safe(app, client) -> No
         response.headers["Content-Disposition"]
     header, *rows = csv_rows(response)
     assert tuple(header) == exports.COLUMNS
-    assert {"工单编号", "诉求内容", "来电时间", "受理时间", "来电号码", "求助人员",
-            "事件发生地", "街道", "社区", "承办单位", "协办单位", "紧急程度", "办理时限",
-            "工单状态", "办理结果", "办结时间", "回访时间", "诉求是否解决", "回访满意度",
-            "不满原因"} <= set(header)  # fmt: skip
+    assert {"工单编号", "系统编号", "诉求内容", "来电时间", "系统受理时间", "来电号码",
+            "求助人员", "事件发生地", "街道", "社区", "承办单位", "协办单位", "紧急程度",
+            "办理时限", "工单性质", "工单状态", "派单时间", "签收时间", "答复意见", "办结时间",
+            "回访时间", "诉求是否解决", "回访满意度", "不满原因"} <= set(header)  # fmt: skip
     (row,) = rows
     cell = dict(zip(header, row, strict=True))
-    assert cell["工单编号"] == number and cell["诉求内容"] == "'" + HOSTILE
+    assert cell["工单编号"] == cell["系统编号"] == number  # no 12345 number: ours
+    assert cell["诉求内容"] == "'" + HOSTILE
     assert cell["来电号码"] == "13812341234" and cell["求助人员"] == "张三"  # an operator's view
     assert cell["承办单位"] == "示范市城市管理局" and cell["工单状态"] == "已派单"
-    assert cell["受理时间"] == "2026-11-21 10:30" and cell["紧急程度"] == "一般"
+    assert cell["系统受理时间"] == cell["来电时间"] == "2026-11-21 10:30"
+    assert cell["紧急程度"] == "一般" and cell["派单时间"] == "2026-11-21 10:30"
     with app.extensions["hotline"].db.transaction() as session:
         audit = session.scalar(select(AuditEvent).where(AuditEvent.action == "search.exported"))
         assert audit.data == {"query": "q=%E8%8F%9C%E5%B8%82%E5%9C%BA", "rows": 1}
@@ -348,9 +350,9 @@ def test_xlsx_export_is_text_only_and_units_get_their_own_masked(app, client) ->
     assert all(c.data_type == "s" for c in row if c.value is not None)
     assert cell["诉求内容"].value == "'" + HOSTILE
     assert cell["来电号码"].value == "138****1234" and cell["求助人员"].value == "张*"
-    assert cell["办理结果"].value == "已清理摊位，恢复通行"
+    assert cell["答复意见"].value == "已清理摊位，恢复通行"
     assert cell["诉求是否解决"].value == "否" and cell["回访满意度"].value == "不满意"
-    assert cell["不满原因"].value == "第二天又来摆摊了" and cell["工单状态"].value == "重办中"
+    assert cell["不满原因"].value == "第二天又来摆摊了" and cell["工单状态"].value == "重办"
     assert sheet.freeze_panes == "A2"
 
 
