@@ -7,14 +7,11 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from hotline.importers.batch import Options, Runtime, claim, create_batch, run_batch, units_of_work
 from hotline.models import Ticket, TicketEvent
 from hotline.services.actors import Actor
-from hotline.services.calendar import CalendarCache
-from hotline.services.router_cache import RouterCache
 from tests.helpers import VALID, auth
 
 HEADER = ["工单编号", "工单标题", "诉求内容", "诉求类型", "来电号码", "事件发生地", "街道",
@@ -36,12 +33,6 @@ ROWS = [
     ["RD004", "", LAMP, "", "13900004444", "新华大街 8 号", "新华街道", "城管局"],
     ["RD005", "", LAMP_AGAIN, "", "13900005555", "新华大街 8 号", "新华街道", "城管局"],
 ]  # fmt: skip
-
-
-@pytest.fixture
-def runtime(clock) -> Runtime:
-    return Runtime(prefix="WM", timezone="Asia/Shanghai", now=lambda: clock.now,
-                   routers=RouterCache(), calendars=CalendarCache())  # fmt: skip
 
 
 def run(db, runtime: Runtime, path: Path, chunk_size: int = 10) -> None:

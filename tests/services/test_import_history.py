@@ -24,8 +24,6 @@ from hotline.importers.batch import (
 from hotline.models import ImportBatch, OutboxMessage, Ticket, TicketEvent
 from hotline.services import metrics
 from hotline.services.actors import Actor
-from hotline.services.calendar import CalendarCache
-from hotline.services.router_cache import RouterCache
 from hotline.services.sweep import sweep
 
 HEADER = ["12345工单编号", "12345受理时间", "工单类型", "诉求类型", "12345内容描述",
@@ -74,12 +72,6 @@ def export(path: Path, rows: list[list[str]]) -> Path:
     csv.writer(out).writerows([HEADER, *rows])
     path.write_bytes(out.getvalue().encode("gb18030"))  # as the call centre's Excel saves it
     return path
-
-
-@pytest.fixture
-def runtime(clock) -> Runtime:
-    return Runtime(prefix="WM", timezone="Asia/Shanghai", now=lambda: clock.now,
-                   routers=RouterCache(), calendars=CalendarCache())  # fmt: skip
 
 
 def run(db, runtime: Runtime, path: Path, *, history: bool = True) -> ImportBatch:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from hotline.importers.batch import Options, Runtime, claim, create_batch, run_batch, units_of_work
@@ -15,8 +14,6 @@ from hotline.importers.mapping import mapping_from_file_data
 from hotline.importers.rejected import rejected_rows
 from hotline.models import ImportBatch, Ticket
 from hotline.services.actors import Actor
-from hotline.services.calendar import CalendarCache
-from hotline.services.router_cache import RouterCache
 
 OPENING = "市民来电反映：本人居住在和平路88号和平新村小区3栋，楼下沿街商铺长期占道经营并深夜施工。"
 EPISODES = (
@@ -49,12 +46,6 @@ def write(path: Path, rows: list[list[str]], header: list[str] = HEADER) -> Path
     with path.open("w", encoding="utf-8", newline="") as handle:
         csv.writer(handle).writerows([header, *rows])
     return path
-
-
-@pytest.fixture
-def runtime(clock) -> Runtime:
-    return Runtime(prefix="WM", timezone="Asia/Shanghai", now=lambda: clock.now,
-                   routers=RouterCache(), calendars=CalendarCache())  # fmt: skip
 
 
 def run(db, runtime: Runtime, path: Path, **options) -> ImportBatch:

@@ -9,12 +9,10 @@ import io
 from collections import Counter
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from hotline.importers.batch import (
     Options,
-    Runtime,
     claim,
     create_batch,
     dry_run,
@@ -23,9 +21,7 @@ from hotline.importers.batch import (
 )
 from hotline.models import Ticket
 from hotline.services.actors import Actor
-from hotline.services.calendar import CalendarCache
 from hotline.services.imports import unknown_category_notes
-from hotline.services.router_cache import RouterCache
 
 HEADER = ["12345工单编号", "12345受理时间", "【工单类型】", "诉求类型", "12345内容描述",
           "事件发生地址", "答复意见", "回访满意度"]  # fmt: skip
@@ -45,12 +41,6 @@ def export(path: Path) -> Path:
     csv.writer(out).writerows([HEADER, *ROWS])
     path.write_bytes(out.getvalue().encode("gb18030"))
     return path
-
-
-@pytest.fixture
-def runtime(clock) -> Runtime:
-    return Runtime(prefix="WM", timezone="Asia/Shanghai", now=lambda: clock.now,
-                   routers=RouterCache(), calendars=CalendarCache())  # fmt: skip
 
 
 def test_the_real_layout_imports_with_its_order_kind(db, runtime, tmp_path) -> None:

@@ -23,8 +23,6 @@ from hotline.importers.batch import (
 from hotline.importers.rejected import rejected_rows
 from hotline.models import ImportBatch, Ticket, TicketEvent
 from hotline.services.actors import Actor
-from hotline.services.calendar import CalendarCache
-from hotline.services.router_cache import RouterCache
 
 HEADER = ["工单编号", "工单标题", "诉求内容", "诉求类型", "来电时间", "来电号码", "求助人员",
           "事件发生地", "街道", "社区", "承办单位", "协办单位", "紧急程度", "办理时限",
@@ -48,12 +46,6 @@ def write(path: Path, rows: list[list[str]], header: list[str] = HEADER) -> Path
     with path.open("w", encoding="utf-8", newline="") as handle:
         csv.writer(handle).writerows([header, *rows])
     return path
-
-
-@pytest.fixture
-def runtime(clock) -> Runtime:
-    return Runtime(prefix="WM", timezone="Asia/Shanghai", now=lambda: clock.now,
-                   routers=RouterCache(), calendars=CalendarCache())  # fmt: skip
 
 
 def run(db, runtime: Runtime, path: Path, chunk_size: int = 2, **options) -> ImportBatch:
