@@ -25,9 +25,11 @@ BOM = "\ufeff"  # Excel opens UTF-8 CSV correctly only with it
 
 def safe_cell(value: object) -> object:
     """``value`` as a cell that cannot run as a formula."""
-    if not isinstance(value, str) or not value.startswith(FORMULA_START):
+    if not isinstance(value, str):
         return value
-    if PLAIN_NUMBER.fullmatch(value):
+    if value.startswith("'") and value.lstrip("'").startswith(FORMULA_START):
+        return "'" + value  # it looks protected already: read_cell must give it back whole
+    if not value.startswith(FORMULA_START) or PLAIN_NUMBER.fullmatch(value):
         return value
     return "'" + value
 
@@ -35,7 +37,7 @@ def safe_cell(value: object) -> object:
 def read_cell(text: str) -> str:
     """A cell as written before :func:`safe_cell` protected it (for files we gave out and
     get back, fixed, to import again)."""
-    if text.startswith("'") and text[1:].startswith(FORMULA_START):
+    if text.startswith("'") and text.lstrip("'").startswith(FORMULA_START):
         return text[1:]
     return text
 

@@ -24,6 +24,7 @@ from ..importers.batch import (
 )
 from ..models import ImportBatch
 from ..queues import IMPORTS, IMPORTS_EPOCH, Epoch, hand_on_connection
+from ..services.import_retention import remove_upload
 from .runtime import runtime
 
 if TYPE_CHECKING:
@@ -49,11 +50,10 @@ def _run(settings: Settings, database: Database, batch_id: int) -> str:
     if not claim(work, batch_id, utc_now()):
         return "skipped"
     status = run_batch(work, batch_id, _import_runtime())
-    if status == "done":
+    if status == "done":  # an upload we keep goes at once (a user's own file stays)
         with database.transaction() as session:
-            path = Path(session.get(ImportBatch, batch_id).stored_path)
-        if path.parent == Path(settings.import_dir):  # an upload we keep, not a user's file
-            path.unlink(missing_ok=True)
+            remove_upload(session.get(ImportBatch, batch_id), Path(settings.import_dir),
+                          utc_now())  # fmt: skip
     return status
 
 

@@ -87,12 +87,18 @@ class Clock:
             day += timedelta(days=1)
             cursor = datetime.combine(day, DAY_START, tzinfo=self.tz)
 
-    def working_hours_between(self, start: datetime, end: datetime) -> float:
-        """Office hours of working days between two moments (0 if ``end`` ≤ ``start``)."""
+    def working_hours_between(self, start: datetime, end: datetime, *,
+                              at_most: float | None = None) -> float:  # fmt: skip
+        """Office hours of working days between two moments (0 if ``end`` ≤ ``start``).
+
+        ``at_most`` stops counting once that many hours are reached (and returns it): a
+        caller that only compares with a threshold need not walk years of days.
+        """
         if end <= start:
             return 0.0
         a, b = start.astimezone(self.tz), end.astimezone(self.tz)
         total = timedelta()
+        cap = timedelta(hours=at_most) if at_most is not None else None
         day = a.date()
         while day <= b.date():
             if self.calendar.is_workday(day):
@@ -101,6 +107,8 @@ class Clock:
                 lo, hi = max(a, opening), min(b, closing)
                 if hi > lo:
                     total += hi - lo
+                if cap is not None and total >= cap:
+                    return at_most  # type: ignore[return-value]
             day += timedelta(days=1)
         return total.total_seconds() / 3600
 

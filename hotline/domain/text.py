@@ -29,10 +29,13 @@ def normalize_text(value: str, *, multiline: bool = True) -> str:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise TextError("text contains characters that are not valid Unicode") from exc
-    value = "".join(
-        part if _CJK_PUNCTUATION.fullmatch(part) else unicodedata.normalize("NFKC", part)
-        for part in _CJK_PUNCTUATION.split(value)
-    )
+    # Most texts are NFKC already once that punctuation is set aside: checking is cheaper
+    # than normalising piece by piece (an import checks a dozen cells a row).
+    if not unicodedata.is_normalized("NFKC", _CJK_PUNCTUATION.sub("", value)):
+        value = "".join(
+            part if _CJK_PUNCTUATION.fullmatch(part) else unicodedata.normalize("NFKC", part)
+            for part in _CJK_PUNCTUATION.split(value)
+        )
     value = value.replace("\r\n", "\n").replace("\r", "\n")
     value = _CONTROL.sub("", value)
     if not multiline:

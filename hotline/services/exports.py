@@ -206,6 +206,13 @@ def _row(plan: ExportPlan, t: Any, co_units: list[str],
     name, phone = _person(plan, t)
     status = Status(t.status)
     confirmed = outcomes.get(EventKind.CONFIRMED.value)
+    # Answered again after the resident sent it back, it waits for a new callback: the last
+    # one answered the round before (and, dated before this answer, would have the importer
+    # refuse the row), so none of the callback's columns go out.
+    earlier_round = (status is Status.RESOLVED and confirmed is not None
+                     and t.resolved_at is not None and confirmed[2] < t.resolved_at)  # fmt: skip
+    if earlier_round:
+        confirmed = None
     unhappy = bool(confirmed) and (
         confirmed[1].get("resolved") is False
         or confirmed[1].get("satisfaction") == Satisfaction.DISSATISFIED
@@ -235,7 +242,8 @@ def _row(plan: ExportPlan, t: Any, co_units: list[str],
         STATUS_WORDS[status], "是" if overdue else "",
         SUPERVISION_LABELS.get(t.supervision_level, ""), when(t.dispatched_at),
         when(t.accepted_at), when(answered_at), (reply[0] or "") if reply else "",
-        when(called_at), CONFIRMED_LABELS.get(t.resolved_confirmed, ""),
-        SATISFACTION_LABELS[Satisfaction(t.satisfaction)] if t.satisfaction else "",
+        when(called_at), "" if earlier_round else CONFIRMED_LABELS.get(t.resolved_confirmed, ""),
+        SATISFACTION_LABELS[Satisfaction(t.satisfaction)]
+        if t.satisfaction and not earlier_round else "",
         (confirmed[1].get("comment") or "") if unhappy else "",
     ]  # fmt: skip

@@ -200,5 +200,5 @@ def _still_open(values: dict[str, Any], clock: Clock, now: datetime) -> None:
     values["sla"] = {"warned": passed, "overdue": passed, **IMPORTED}
     resolve_by = values.get("resolve_by")
     if resolve_by is not None and resolve_by < now:
-        late = clock.working_hours_between(resolve_by, now)
+        late = clock.working_hours_between(resolve_by, now, at_most=ESCALATION[-1][0])
         values["supervision_level"] = max(level for hours, level in ESCALATION if late >= hours)

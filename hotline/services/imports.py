@@ -37,7 +37,7 @@ from .actors import Actor
 from .events import new_event
 from .lifecycle import Who, clock_values, perform
 from .new_ticket import Handover, NewTicketPlan, RoutingNote, Submission, UnitRef, plan_new_ticket
-from .numbering import reserve_numbers
+from .numbering import reserve_numbers, reserve_numbers_by_day
 from .router_cache import Compiled
 from .ticket_routing import Routed, route_new_ticket
 
@@ -162,10 +162,10 @@ def apply_records(session: Session, items: list[tuple[int, CallRecord]], ctx: Im
     created: dict[int, int | None] = {row: None for row, _ in fresh}
     if fresh and not dry_run and ctx.history:
         plans = [_plan_history(record, ctx, now) for _, record in fresh]
+        rows = _new_rows(session, plans, now)
         if turn is not None:
             turn()
-        numbers = _numbers_by_day(session, plans, ctx)
-        ids = _insert_new(session, plans, numbers, ctx, now)
+        ids = _write_new(session, rows, _numbers_by_day(session, plans, ctx))
         created = {row: ticket_id for (row, _), ticket_id in zip(fresh, ids, strict=True)}
     elif fresh and not dry_run:
         plans = [_plan_new(record, ctx, now) for _, record in fresh]
@@ -185,7 +185,7 @@ def apply_records(session: Session, items: list[tuple[int, CallRecord]], ctx: Im
         for position, repeat in enumerate(found):
             if repeat is not None:
                 plans[position] = _plan_new(fresh[position][1], ctx, now, repeat=repeat)
-        ids = _insert_new(session, plans, numbers, ctx, now)
+        ids = _insert_new(session, plans, numbers, now)
         created = {row: ticket_id for (row, _), ticket_id in zip(fresh, ids, strict=True)}
         for ticket_id, repeat in zip(ids, found, strict=True):
             if repeat is not None and repeat.merge:  # the others stay held in the queue
@@ -355,9 +355,8 @@ def _numbers_by_day(session: Session, plans: list[NewTicketPlan],
                     ctx: ImportContext) -> list[str]:  # fmt: skip
     """Numbers of the day each ticket came in (history orders span years), in plan order."""
     days = [local_day(plan.values["created_at"], ctx.timezone) for plan in plans]
-    by_day: dict[Any, list[str]] = {}
-    for day, count in Counter(days).items():
-        by_day[day] = reserve_numbers(session, count=count, prefix=ctx.prefix, day=day)[::-1]
+    reserved = reserve_numbers_by_day(session, Counter(days), prefix=ctx.prefix)
+    by_day = {day: numbers[::-1] for day, numbers in reserved.items()}
     return [by_day[day].pop() for day in days]
 
 
@@ -442,34 +441,57 @@ def _reserve_ids(session: Session, table: Any, count: int) -> list[int]:
     return list(range(last + 1, last + count + 1))
 
 
-def _insert_new(session: Session, plans: list[NewTicketPlan], numbers: list[str],
-                ctx: ImportContext, now: datetime) -> list[int]:  # fmt: skip
+@dataclass
+class _NewRows:
+    """New tickets as the rows to insert, keys reserved, numbers still to come."""
+
+    ticket_ids: list[int]
+    tickets: list[dict[str, Any]]
+    events: list[dict[str, Any]]
+    co_units: list[dict[str, Any]]
+    messages: list[dict[str, Any]]
+
+
+def _new_rows(session: Session, plans: list[NewTicketPlan], now: datetime) -> _NewRows:
+    """The rows of new tickets; taking ids waits for nobody (sequences), so a pool's chunk
+    builds them before its turn and only numbers and writes them in it."""
     ticket_ids = _reserve_ids(session, Ticket.__table__, len(plans))
     event_ids = iter(_reserve_ids(session, TicketEvent.__table__,
                                   sum(len(p.events) for p in plans)))  # fmt: skip
     blank = dict.fromkeys(_TICKET_COLUMNS)  # COPY names every column, the plan only its own
-    tickets, events, messages, co_units = [], [], [], []
-    for plan, ticket_id, number in zip(plans, ticket_ids, numbers, strict=True):
-        tickets.append({**blank, **plan.values, "id": ticket_id, "number": number})
-        co_units += [{"ticket_id": ticket_id, "unit_id": unit} for unit in plan.co_unit_ids]
+    rows = _NewRows(ticket_ids, [], [], [], [])
+    for plan, ticket_id in zip(plans, ticket_ids, strict=True):
+        rows.tickets.append({**blank, **plan.values, "id": ticket_id, "number": None})
+        rows.co_units += [{"ticket_id": ticket_id, "unit_id": unit} for unit in plan.co_unit_ids]
         ids = []
         for sequence, event in enumerate(plan.events, start=1):
             ids.append(next(event_ids))
-            events.append({"id": ids[-1], "ticket_id": ticket_id, "sequence": sequence,
-                           "kind": event.kind.value, "actor_id": event.actor.user_id,
-                           "actor_label": event.actor.label, "public": event.public,
-                           "body": event.body, "data": event.data,
-                           "created_at": event.at or now})  # fmt: skip
-        messages += [{"ticket_id": ticket_id, "event_id": ids[m.event], **m.values}
-                     for m in plan.messages]  # fmt: skip
-    for table, rows in (
-        (Ticket.__table__, tickets),
-        (TicketEvent.__table__, events),
-        (ticket_co_units, co_units),
-        (OutboxMessage.__table__, messages),
+            rows.events.append({"id": ids[-1], "ticket_id": ticket_id, "sequence": sequence,
+                                "kind": event.kind.value, "actor_id": event.actor.user_id,
+                                "actor_label": event.actor.label, "public": event.public,
+                                "body": event.body, "data": event.data,
+                                "created_at": event.at or now})  # fmt: skip
+        rows.messages += [{"ticket_id": ticket_id, "event_id": ids[m.event], **m.values}
+                          for m in plan.messages]  # fmt: skip
+    return rows
+
+
+def _write_new(session: Session, rows: _NewRows, numbers: list[str]) -> list[int]:
+    for ticket, number in zip(rows.tickets, numbers, strict=True):
+        ticket["number"] = number
+    for table, items in (
+        (Ticket.__table__, rows.tickets),
+        (TicketEvent.__table__, rows.events),
+        (ticket_co_units, rows.co_units),
+        (OutboxMessage.__table__, rows.messages),
     ):
-        _insert_rows(session, table, rows)
-    return ticket_ids
+        _insert_rows(session, table, items)
+    return rows.ticket_ids
+
+
+def _insert_new(session: Session, plans: list[NewTicketPlan], numbers: list[str],
+                now: datetime) -> list[int]:  # fmt: skip
+    return _write_new(session, _new_rows(session, plans, now), numbers)
 
 
 def _insert_rows(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from datetime import date
 
 from sqlalchemy import String, bindparam, cast, func, select, update
@@ -70,21 +71,29 @@ def assign_number(session: Session, *, ticket_id: int, prefix: str, day: date) -
 
 
 def reserve_numbers(session: Session, *, count: int, prefix: str, day: date) -> list[str]:
-    """``count`` consecutive numbers of ``day`` for a batch (imports).
+    """``count`` consecutive numbers of ``day`` for a batch (imports)."""
+    return reserve_numbers_by_day(session, {day: count}, prefix=prefix).get(day, [])
 
-    One upsert moves the counter by ``count``; the row lock it takes is held until the
-    batch's transaction ends, and a rollback returns the numbers, so they stay gapless.
+
+def reserve_numbers_by_day(session: Session, counts: Mapping[date, int], *,
+                           prefix: str) -> dict[date, list[str]]:  # fmt: skip
+    """Consecutive numbers of each day for a batch: ``counts[day]`` of them, in order.
+
+    One multi-row upsert moves every day's counter (a history import spans years: one
+    statement, not one per day). The row locks it takes are held until the batch's
+    transaction ends, and a rollback returns the numbers, so they stay gapless; days are
+    locked in date order, so two batches never wait on each other in a circle.
     """
-    if count < 1:
-        return []
+    wanted = sorted((day, count) for day, count in counts.items() if count > 0)
+    if not wanted:
+        return {}
     counters = TicketCounter.__table__
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    stmt = (
-        insert(counters)
-        .values(day=day, last=count)
-        .on_conflict_do_update(index_elements=[counters.c.day],
-                               set_={"last": counters.c.last + count})
-        .returning(counters.c.last)
-    )  # fmt: skip
-    last = session.execute(stmt).scalar_one()
-    return [format_number(prefix, day, n) for n in range(last - count + 1, last + 1)]
+    stmt = insert(counters).values([{"day": day, "last": count} for day, count in wanted])
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[counters.c.day], set_={"last": counters.c.last + stmt.excluded.last}
+    ).returning(counters.c.day, counters.c.last)
+    last = {day: value for day, value in session.execute(stmt)}
+    return {day: [format_number(prefix, day, n) for n in range(last[day] - count + 1,
+                                                               last[day] + 1)]
+            for day, count in wanted}  # fmt: skip

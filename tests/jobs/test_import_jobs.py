@@ -64,6 +64,10 @@ def test_an_upload_goes_to_the_imports_queue_and_a_worker_runs_it(app, db, setti
         imports._import_runtime.cache_clear()
     done = client.get(response.headers["Location"], headers=auth()).json
     assert (done["status"], done["created"]) == ("done", 30)
+    # the worker removed the upload and the batch says when (not left to the hourly task)
+    assert done["file_removed_at"] is not None
+    with db.transaction() as session:
+        assert not Path(session.get(ImportBatch, done["id"]).stored_path).exists()
 
 
 def test_a_killed_cli_import_is_rerun_without_duplicates(db, settings, tmp_path) -> None:

@@ -69,3 +69,25 @@ def test_numbers_grow_past_four_digits(db) -> None:
     assert numbers == ["WM20261121-9999", "WM20261121-10000"]
     with db.transaction() as session:
         assert sorted(session.scalars(select(Ticket.number))) == sorted(numbers)
+
+
+def test_numbers_of_many_days_are_reserved_together_and_stay_gapless(db) -> None:
+    from hotline.services.numbering import reserve_numbers, reserve_numbers_by_day
+
+    first, second = date(2019, 3, 12), date(2024, 2, 29)
+    with db.transaction() as session:
+        before = reserve_numbers(session, count=2, prefix="WM", day=second)
+        got = reserve_numbers_by_day(session, {second: 2, first: 3, date(2020, 1, 1): 0},
+                                     prefix="WM")  # fmt: skip
+    assert before == ["WM20240229-0001", "WM20240229-0002"]
+    assert got == {first: ["WM20190312-0001", "WM20190312-0002", "WM20190312-0003"],
+                   second: ["WM20240229-0003", "WM20240229-0004"]}  # fmt: skip
+    try:
+        with db.transaction() as session:
+            reserve_numbers_by_day(session, {first: 5}, prefix="WM")
+            raise RuntimeError("rolled back")
+    except RuntimeError:
+        pass
+    with db.transaction() as session:  # a rolled-back batch gave its numbers back
+        assert reserve_numbers_by_day(session, {first: 1}, prefix="WM") == {
+            first: ["WM20190312-0004"]}  # fmt: skip

@@ -101,3 +101,11 @@ def test_policies_and_deadlines() -> None:
     assert warning_at(start, start.replace(hour=start.hour + 4)) == start.replace(
         hour=start.hour + 3
     )
+
+
+def test_working_hours_between_stops_at_a_cap() -> None:
+    # An order left open since 2019: only "more than a day late?" matters, not the years.
+    start, end = local(2019, 3, 4, 9), local(2026, 11, 20, 9)
+    assert CLOCK.working_hours_between(start, end, at_most=24) == 24
+    short = CLOCK.add(start, Limit(5))
+    assert CLOCK.working_hours_between(start, short, at_most=24) == pytest.approx(5)

@@ -41,3 +41,8 @@ def test_numbers_and_plain_text_are_left_as_they_are(value) -> None:
 
 def test_text_that_only_starts_with_an_apostrophe_reads_unchanged() -> None:
     assert read_cell("'引号开头的普通文字") == "'引号开头的普通文字"
+
+
+@pytest.mark.parametrize("value", ["'=SUM(A1)", "'+号开头", "''=两个引号", "'@某人"])
+def test_text_that_already_looks_protected_comes_back_whole(value: str) -> None:
+    assert read_cell(safe_cell(value)) == value

@@ -1,7 +1,8 @@
 """12345 导入: upload a call-centre export, choose the column layout (a preset or a mapping
 file), see the dry run (columns found, counts, first refused rows), start it, watch its
-progress, download the refused rows. The same batches as ``/api/v1/imports`` and
-``hotline import``.
+progress, cancel it, download the refused rows. The same batches as ``/api/v1/imports`` and
+``hotline import``; a live import (orders to handle now) or a history one (``--history``:
+handled orders as they were, no dispatch, no notices) is chosen on the upload form.
 
 The upload waits in ``HOTLINE_IMPORT_DIR/staged`` under a random name between the dry run
 and the start (no batch exists yet, so the scheduler cannot pick it up); abandoned ones are
@@ -22,7 +23,16 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from flask import Response, abort, after_this_request, jsonify, redirect, request, url_for
+from flask import (
+    Response,
+    abort,
+    after_this_request,
+    flash,
+    jsonify,
+    redirect,
+    request,
+    url_for,
+)
 from sqlalchemy import select
 
 from ...domain.states import Role
@@ -31,6 +41,7 @@ from ...importers.batch import (
     ImportRefused,
     Options,
     Runtime,
+    cancel,
     check_file,
     claim,
     create_batch,
@@ -43,6 +54,7 @@ from ...importers.rejected import write_rejected
 from ...importers.xlsx import expanded_size
 from ...models import ImportBatch, ImportRejection
 from ...request import received_bytes
+from ...services.import_retention import remove_upload
 from ..staff import current_actor, staff_only
 from . import bp, page
 
@@ -55,8 +67,10 @@ MAPPING_BYTES = 64 * 1024
 # row count only, and points to `hotline import --dry-run`.
 DRY_RUN_FACTOR = 8  # × HOTLINE_IMPORT_INLINE_BYTES
 STATUS_NAMES = {"pending": "等待开始", "queued": "排队中", "running": "导入中", "done": "已完成",
-                "failed": "失败"}  # fmt: skip
-FINISHED = ("done", "failed")
+                "failed": "失败", "cancelled": "已取消"}  # fmt: skip
+CANCELLING = "取消中"  # asked to stop, still on its current chunk
+FINISHED = ("done", "failed", "cancelled")
+MODES = {"live": "实时导入", "history": "历史导入"}
 
 
 class Refused(Exception):
@@ -108,8 +122,11 @@ def _options(form: Any, mapping_text: str) -> Options:
             raise Refused("mapping", f"映射文件有误：{exc}") from exc
     encoding = (form.get("encoding") or "").strip()[:20] or None
     sheet = (form.get("sheet") or "").strip()[:100] or None
+    mode = form.get("mode") or "live"
+    if mode not in MODES:
+        raise Refused("mode", "请选择实时导入或历史导入")
     return Options(source=source, preset=None if mapping else preset, mapping=mapping,
-                   encoding=encoding, sheet=sheet)  # fmt: skip
+                   encoding=encoding, sheet=sheet, history=mode == "history")  # fmt: skip
 
 
 def _mapping_text() -> str:
@@ -189,7 +206,8 @@ def admin_import_upload() -> Any:
         layout = f"{options.preset}：{PRESET_NOTES.get(options.preset, '')}"
     return page("import_check.html", token=token, filename=filename or "上传的文件",
                 options=options, mapping_text=mapping_text, checked=checked, fields=fields,
-                notes=notes, summary=summary, form=request.form, preset_name=layout)  # fmt: skip
+                notes=notes, summary=summary, form=request.form, preset_name=layout,
+                mode_name=MODES[options.mode])  # fmt: skip
 
 
 def _small(path: Path) -> bool:
@@ -223,8 +241,9 @@ def admin_import_start() -> Any:
         return _imports_page(errors={"file": f"无法导入：{exc}"}), 422
     if _small(path):
         claim(work, batch_id, app.now())
-        run_batch(work, batch_id, _runtime())
-        path.unlink(missing_ok=True)
+        if run_batch(work, batch_id, _runtime()) == "done":
+            with app.db.transaction() as session:
+                remove_upload(session.get(ImportBatch, batch_id), path.parent, app.now())
     elif app.settings.redis_url:
         _hand_on_after_response()
     return redirect(url_for("admin.admin_import_batch", batch_id=batch_id), code=303)
@@ -256,18 +275,37 @@ def _batch(session: Any, batch_id: int) -> ImportBatch:
     return batch
 
 
+def _rate(batch: ImportBatch) -> float | None:
+    """Rows per second since the batch started (to its end, or now while it runs), as
+    ``hotline import`` shows it; None before there is anything to divide."""
+    if batch.started_at is None or not batch.rows_done:
+        return None
+    seconds = ((batch.finished_at or hotline().now()) - batch.started_at).total_seconds()
+    return batch.rows_done / seconds if seconds > 0 else None
+
+
 def _progress(batch: ImportBatch) -> dict[str, Any]:
+    finished = batch.status in FINISHED
+    cancelling = batch.cancel_requested_at is not None and not finished
+    rate = _rate(batch)
     return {
         "id": batch.id,
         "status": batch.status,
-        "status_name": STATUS_NAMES.get(batch.status, batch.status),
+        "status_name": CANCELLING if cancelling else STATUS_NAMES.get(batch.status, batch.status),
+        "mode": batch.mode,
+        "mode_name": MODES.get(batch.mode, batch.mode),
         "rows_done": batch.rows_done,
         "total_rows": batch.total_rows,
+        "rate": round(rate, 1) if rate is not None else None,
+        "rate_text": f"{rate:,.0f}" if rate is not None else "—",
         "created": batch.created,
         "updated": batch.updated,
         "unchanged": batch.unchanged,
         "rejected": batch.rejected,
-        "finished": batch.status in FINISHED,
+        "closed": batch.closed,
+        "still_open": batch.created - batch.closed,
+        "cancelling": cancelling,
+        "finished": finished,
     }
 
 
@@ -293,6 +331,34 @@ def admin_import_progress(batch_id: int) -> Response:
         response = jsonify(_progress(_batch(session, batch_id)))
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.post("/console/admin/imports/<int:batch_id>/cancel")
+@staff_only(Role.ADMIN)
+def admin_import_cancel(batch_id: int) -> Response:
+    """Stop a batch: a waiting one at once, a running one after its current chunk; the rows
+    already imported stay. A batch that has ended says so (no error page)."""
+    app = hotline()
+    with app.db.transaction() as session:
+        batch = _batch(session, batch_id)
+        status = batch.status
+        if status not in FINISHED:
+            status = cancel(units_of_work(app.db, session), batch_id, app.now())
+            session.refresh(batch)
+            ended = status not in ("cancelled", "running")  # it finished meanwhile
+        else:
+            ended = True
+        done, total = batch.rows_done, batch.total_rows
+    of = f" / {total}" if total else ""
+    if ended:
+        name = STATUS_NAMES.get(status or "", status)
+        flash(f"导入批次 #{batch_id} 已结束（{name}），无法取消", "error")
+    elif status == "cancelled":
+        flash(f"已取消导入批次 #{batch_id}：已处理 {done}{of} 行，之后的行不会导入", "success")
+    elif status == "running":
+        flash(f"已请求取消导入批次 #{batch_id}：正在导入（已处理 {done}{of} 行），"
+              "处理完当前这一批行后停止；已导入的工单保留", "success")  # fmt: skip
+    return redirect(url_for("admin.admin_import_batch", batch_id=batch_id), code=303)
 
 
 @bp.get("/console/admin/imports/<int:batch_id>/rejected.csv")

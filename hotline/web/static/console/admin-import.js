@@ -1,8 +1,15 @@
 // The import batch page follows its batch: every 2 s it asks for the progress and updates
 // the figures in place; once the batch is done or failed it reloads, which shows the
 // refused rows and the download. Without JavaScript a <meta refresh> in <noscript> does it.
+// The 取消导入 button asks first; once a cancel is asked for, the button goes.
 (function () {
   "use strict";
+  var stop = document.getElementById("cancel-import");
+  if (stop) {
+    stop.addEventListener("submit", function (event) {
+      if (!window.confirm(stop.getAttribute("data-confirm"))) { event.preventDefault(); }
+    });
+  }
   var box = document.getElementById("import-progress");
   if (!box || !window.fetch) { return; }
   var url = box.getAttribute("data-progress-url");
@@ -13,6 +20,7 @@
       var value = data[element.getAttribute("data-field")];
       if (value !== undefined && value !== null) { element.textContent = String(value); }
     });
+    if (stop && data.cancelling) { stop.hidden = true; }
     if (bar && data.total_rows) {
       bar.max = data.total_rows;
       bar.value = data.rows_done;
