@@ -23,6 +23,8 @@ from .config import Settings
 from .db import Database
 from .errors import HotlineError
 from .extensions import Hotline
+from .open311 import init_open311, wants_open311
+from .open311.formats import Open311Error, error_response, format_of
 from .photos import PhotoStore
 from .request import (
     DEFAULT_BODY_BYTES,
@@ -95,6 +97,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             csrf.exempt(blueprint)  # bearer tokens only, never cookies: nothing to forge
     app.extensions["hotline.api"].register_blueprint(health_bp)
     init_web(app)
+    init_open311(app)
     _limit_public_form(app, settings)
     if settings.proxy_count:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
@@ -182,13 +185,30 @@ def _security_headers(response: Any) -> Any:
     return response
 
 
+# Open311 clients show the description to people: plain words for the usual statuses.
+OPEN311_TITLES = {404: "没有这个地址、服务或请求", 405: "不支持该请求方法", 413: "提交的内容太大",
+                  429: "请求过于频繁，请稍后再试"}  # fmt: skip
+
+
 def _wants_problem() -> bool:
     return request.path.startswith(API_PREFIX + "/") or request.path in {"/healthz", "/readyz"}
 
 
+def _open311_error(status: int, description: str,
+                   headers: dict[str, str] | None = None) -> Any:  # fmt: skip
+    """Under /open311 every error is in Open311's format, in the format the URL asked for."""
+    return error_response(format_of(request.path), status, description, headers=headers)
+
+
 def _register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(Open311Error)
+    def _open311(exc: Open311Error) -> Any:
+        return _open311_error(exc.status, exc.description, exc.headers)
+
     @app.errorhandler(HotlineError)
     def _hotline_error(exc: HotlineError) -> Any:
+        if wants_open311(request.path):
+            return _open311_error(exc.status, exc.detail or exc.title, exc.headers)
         if _wants_problem():
             return problem(
                 exc.status,
@@ -226,6 +246,8 @@ def _register_error_handlers(app: Flask) -> None:
         headers = (
             {"Allow": ", ".join(exc.valid_methods)} if getattr(exc, "valid_methods", None) else None
         )
+        if wants_open311(request.path):
+            return _open311_error(status, OPEN311_TITLES.get(status, title), headers)
         if _wants_problem():
             return problem(status, code, title, detail, errors=errors, headers=headers)
         return render_error_page(status, title, detail)
@@ -237,6 +259,8 @@ def _register_error_handlers(app: Flask) -> None:
         log.warning("database unavailable (request_id=%s): %s", g.get("request_id"), exc.orig)
         title, detail = "服务暂时不可用", "系统正在恢复，您提交的内容尚未保存，请稍后重试。"
         headers = {"Retry-After": "5"}
+        if wants_open311(request.path):
+            return _open311_error(503, detail, headers)
         if _wants_problem():
             return problem(503, "service-unavailable", title, detail, headers=headers)
         page, status = render_error_page(503, title, detail)
@@ -246,6 +270,8 @@ def _register_error_handlers(app: Flask) -> None:
     def _internal_error(exc: Exception) -> Any:
         log.exception("unhandled error (request_id=%s)", g.get("request_id"))
         title, detail = "服务器内部错误", "系统暂时出现问题，请稍后重试。如多次出现，请拨打 12345。"
+        if wants_open311(request.path):
+            return _open311_error(500, detail)
         if _wants_problem():
             return problem(500, "internal-error", title, detail)
         return render_error_page(500, title, detail)

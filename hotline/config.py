@@ -70,6 +70,8 @@ class Settings:
     # addresses), and per address alone; "" turns one off. Syntax: "5/minute;30/hour".
     form_rate_limit: str = "5/minute;30/hour"
     form_address_rate_limit: str = "60/hour"
+    # Open311 POST requests per api_key (a client's integration account); "" turns it off.
+    open311_rate_limit: str = "60/minute;1000/hour"
     proxy_count: int = 0  # reverse proxies in front that set X-Forwarded-For/-Proto/-Host
     # How often each process looks for a newly activated routing ruleset.
     ruleset_refresh_seconds: float = 5.0
@@ -151,6 +153,7 @@ class Settings:
             production=production,
             form_rate_limit=env.get("HOTLINE_FORM_RATE_LIMIT", "5/minute;30/hour"),
             form_address_rate_limit=env.get("HOTLINE_FORM_ADDRESS_RATE_LIMIT", "60/hour"),
+            open311_rate_limit=env.get("HOTLINE_OPEN311_RATE_LIMIT", "60/minute;1000/hour"),
             proxy_count=_int(env, "HOTLINE_PROXY_COUNT", 0),
             ruleset_refresh_seconds=_int(env, "HOTLINE_RULESET_REFRESH_SECONDS", 5),
             unrated_close_days=_int(env, "HOTLINE_UNRATED_CLOSE_DAYS", 7),

@@ -59,6 +59,12 @@ class Unit(Base):
     webhook_secret: Mapped[str | None] = mapped_column(String(100))
     # Other names the unit goes by in call-centre exports (市城管局, 和平街道办事处...).
     aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The unit's own back office speaking Open311 GeoReport v2: its tickets are posted there
+    # and their progress read back (notifications' open311 channel, hotline.background).
+    open311_endpoint: Mapped[str | None] = mapped_column(String(500))  # base URL, …/v2
+    open311_api_key: Mapped[str | None] = mapped_column(String(200))
+    open311_service_code: Mapped[str | None] = mapped_column(String(64))
+    open311_jurisdiction: Mapped[str | None] = mapped_column(String(100))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -82,6 +88,11 @@ class Category(Base):
     time_limit: Mapped[str] = mapped_column(String(30), default="ordinary")
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Open311: the questions asked with a report of this kind (the service definition's
+    # attributes; metadata=true when there are any) and the service type.
+    attributes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    service_type: Mapped[str] = mapped_column(String(10), default="realtime",
+                                              server_default="realtime")  # fmt: skip
 
     default_unit: Mapped[Unit | None] = relationship()
 
@@ -179,6 +190,12 @@ class Ticket(Base):
     # Residents who said 我也遇到了 (``TicketFollower`` rows), kept here for worklists and
     # hotspots: the ticket weighs 1 + this many residents.
     follower_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Answers to the category's questions ({attribute code: value or [values]}), and what an
+    # Open311 client sent of its own (media_url, account_id, device_id; e-mail is personal).
+    attributes: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    media_url: Mapped[str | None] = mapped_column(String(500))
+    reporter_email: Mapped[str | None] = mapped_column(String(200))
+    client_ids: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -598,3 +615,39 @@ class ImportRejection(Base):
     column_name: Mapped[str | None] = mapped_column(String(100))
     reason: Mapped[str] = mapped_column(Text)
     cells: Mapped[list[str]] = mapped_column(JSON)
+
+
+class Open311Token(Base):
+    """A report to a batch service: accepted now, made a ticket when processed; the token
+    answers GET tokens/{token} until then (and the ticket's number after)."""
+
+    __tablename__ = "open311_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    service_code: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)  # the checked submission
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class Open311Link(Base):
+    """A ticket as posted to a unit's own Open311 system: the remote request (or its token
+    until the remote side numbers it) and what we last read of it."""
+
+    __tablename__ = "open311_links"
+    __table_args__ = (UniqueConstraint("ticket_id", "unit_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    remote_id: Mapped[str | None] = mapped_column(String(64))
+    remote_token: Mapped[str | None] = mapped_column(String(64))
+    remote_status: Mapped[str | None] = mapped_column(String(20))  # open / closed
+    remote_notes: Mapped[str | None] = mapped_column(Text)  # the last status_notes seen
+    remote_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

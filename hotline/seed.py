@@ -76,6 +76,8 @@ def seed_city(
         category.priority = Priority(item.get("priority", "normal")).value
         category.time_limit = item.get("time_limit", "ordinary")
         category.sort_order = order
+        category.attributes = list(item.get("attributes", []))
+        category.service_type = item.get("service_type", "realtime")
     session.flush()
     return {"units": units, "categories": len(city["categories"])}
 

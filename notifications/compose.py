@@ -26,6 +26,7 @@ from hotline.services.templates import EffectiveTemplate, get_template
 from .channels import Channel, Message, PermanentError, Suppressed
 from .channels.console import ConsoleChannel
 from .channels.email import SmtpChannel
+from .channels.open311 import is_open311_dispatch, open311_delivery
 from .channels.sms import HttpSmsGateway
 from .channels.webhook import WebhookChannel
 
@@ -166,6 +167,8 @@ def compose(session: Session, row: OutboxMessage, settings: Settings) -> tuple[C
             "status": ticket.status}  # fmt: skip
     code = row.recipient if row.audience == "unit" else settings.supervisor_unit
     unit = session.scalar(select(Unit).where(Unit.code == code)) if code else None
+    if is_open311_dispatch(row, unit):  # the unit's own system takes the ticket itself
+        return open311_delivery(session, row, ticket, unit)  # type: ignore[arg-type]
     if unit is not None and unit.webhook_url:
         return WebhookChannel(unit.webhook_url, unit.webhook_secret or ""), Message(
             key, unit.webhook_url, text, subject=subject, data=data

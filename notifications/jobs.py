@@ -79,6 +79,9 @@ def deliver(outbox_id: int, *, now: Callable[[], datetime] = utc_now,
             # Nobody received it: the text is kept so that admins can read what was "sent"
             # (services/outbox.console_messages). Erasure scrubs it with the payload.
             row.payload = {**(row.payload or {}), "console_text": message.text}
+        record = getattr(channel, "record", None)  # what the answer said (Open311's id)
+        if record is not None:
+            record(session, row, now())
         _finish(session, row, "sent", None, now())
     return "sent"
 

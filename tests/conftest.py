@@ -26,6 +26,8 @@ PG_URL = os.environ.get(
 )
 # Tables that tests fill; reference data (units, categories, users, tokens) stays seeded.
 VOLATILE_TABLES = (
+    "open311_links",
+    "open311_tokens",
     "inbound_sms",
     "lookup_codes",
     "ticket_followers",

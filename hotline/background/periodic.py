@@ -55,6 +55,14 @@ def drain_imports() -> int:
         return 0
 
 
+def drain_open311_tokens() -> int:
+    """Batch Open311 services' tokens whose hand-on was lost: made tickets now."""
+    from .open311_tokens import drain, worker_intake
+
+    settings, database = runtime()
+    return drain(database, intake=worker_intake(settings))
+
+
 def sweep_deadlines() -> dict[str, int]:
     """Warnings, overdue marks, escalation, unrated closing and personal-data erasure past
     its retention period, as of now."""
@@ -91,6 +99,18 @@ def remove_import_uploads() -> int:
 RETENTION_TICK = 3600  # seconds; a file kept an hour past its period does no harm
 
 
+def poll_open311_peers() -> dict[str, Any]:
+    """Units' own Open311 systems: what they did on our tickets becomes the units' steps
+    (accept, feedback, resolve). A remote that is down is logged and asked again next time."""
+    from .open311_peers import poll_peers
+
+    settings, database = runtime()
+    return poll_peers(settings, database).as_dict()
+
+
+OPEN311_TICK = 120  # seconds; a unit's progress shows on our timeline within minutes
+
+
 # The learning job is ticked this often and checks in the database whether it is due: a
 # cron expression would skip a week whenever the scheduler was down at that minute, and a
 # 7-day interval would run at every scheduler start (RQ runs an interval job at once).
@@ -109,8 +129,10 @@ def tasks(drain_every: int = 10, sweep_every: int = 60,
     run as often as the import batches' hand-on: notifications' outbox re-drain, which the
     entry point hands in."""
     return [Task(sweep_deadlines, sweep_every), *(Task(drain, drain_every) for drain in drains),
-            Task(drain_imports, drain_every), Task(learn_routing_draft, LEARN_TICK),
-            Task(remove_import_uploads, RETENTION_TICK)]  # fmt: skip
+            Task(drain_imports, drain_every), Task(drain_open311_tokens, drain_every),
+            Task(learn_routing_draft, LEARN_TICK),
+            Task(remove_import_uploads, RETENTION_TICK),
+            Task(poll_open311_peers, OPEN311_TICK)]  # fmt: skip
 
 
 class JsonCronJob(CronJob):

@@ -18,6 +18,7 @@ from ..models import Category, Unit, User
 from . import audit
 from .actors import Actor
 from .auth import MIN_PASSWORD, hash_password, revoke_all_sessions
+from .open311_peers import OPEN311_FIELDS, clean_open311, open311_audit
 from .router_cache import reference_data_changed
 
 USERNAME = re.compile(r"[A-Za-z0-9_.-]{2,50}")
@@ -145,14 +146,17 @@ def update_unit(session: Session, code: str, values: dict[str, str], *, actor: A
         raise NotFound("没有这个单位")
     errors: dict[str, list[str]] = {}
     cleaned, aliases = _contacts(values, errors)
+    open311 = clean_open311(values, errors, unit.open311_api_key)
     if errors:
         raise ValidationFailed(errors, detail="单位信息未保存，请根据提示修改")
-    before = {name: getattr(unit, name) for name in UNIT_FIELDS} | {"aliases": unit.aliases}
-    for name, value in cleaned.items():
+    before = {name: getattr(unit, name) for name in (*UNIT_FIELDS, *OPEN311_FIELDS)} | {
+        "aliases": unit.aliases, "open311_api_key_set": bool(unit.open311_api_key)}
+    after = cleaned | {"aliases": aliases} | open311_audit(open311, unit.open311_api_key)
+    for name, value in (cleaned | open311).items():
         setattr(unit, name, value)
     unit.aliases = aliases
     audit.record(session, "unit.updated", f"unit:{code}", actor, now,
-                 {"before": before, "after": cleaned | {"aliases": aliases}})  # fmt: skip
+                 {"before": before, "after": after})  # fmt: skip
     reference_data_changed(session, now=now)  # routing's compiled copies know units' names
     return unit
 
@@ -188,10 +192,11 @@ def create_unit(session: Session, values: dict[str, str], *, actor: Actor,
         elif wanted is not None and wanted is not UnitKind.DEPARTMENT and parent is None:
             errors["parent"] = [f"请选择所属{UNIT_KIND_LABELS[wanted]}"]
     cleaned, aliases = _contacts(values, errors)
+    open311 = clean_open311(values, errors)
     if errors:
         raise ValidationFailed(errors, detail="单位未创建，请根据提示修改")
     unit = Unit(code=code, name=name, kind=kind, parent=parent, aliases=aliases, active=True,
-                created_at=now, **cleaned)  # fmt: skip
+                created_at=now, **cleaned, **open311)  # fmt: skip
     session.add(unit)
     session.flush()
     audit.record(session, "unit.created", f"unit:{code}", actor, now,

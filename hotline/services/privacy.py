@@ -47,6 +47,8 @@ from .events import new_event, next_sequence
 
 ERASED_PHONE = "[电话已删除]"
 ERASED_NAME = "某某"
+ERASED_EMAIL = "[邮箱已删除]"
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 REASONS = {"retention": "保存期满", "request": "本人申请"}
 # A mainland mobile number, also written with spaces or dashes (138 1234 1234).
 MOBILE = re.compile(r"(?<!\d)1[3-9]\d(?:[\s-]?\d){8}(?!\d)")
@@ -55,8 +57,10 @@ PHONED = ("resident", "follower")  # audiences whose recipient is a resident's p
 BATCH = 200  # tickets per sweep run; the sweep runs every minute and catches up
 
 
-def _scrubber(phone: str | None, name: str | None) -> Callable[[str | None], str | None]:
-    """Replaces the resident's phone (however spaced), any mobile number and their name."""
+def scrubber(phone: str | None, name: str | None, *,
+             emails: bool = False) -> Callable[[str | None], str | None]:  # fmt: skip
+    """Replaces the resident's phone (however spaced), any mobile number and their name
+    (and any e-mail address, with ``emails``) in a text."""
     digits = re.sub(r"\D", "", phone or "")
     own = re.compile(r"(?<!\d)" + r"[\s-]?".join(digits) + r"(?!\d)") if digits else None
     name = (name or "").strip()
@@ -67,6 +71,8 @@ def _scrubber(phone: str | None, name: str | None) -> Callable[[str | None], str
         if own is not None:
             text = own.sub(ERASED_PHONE, text)
         text = MOBILE.sub(ERASED_PHONE, text)
+        if emails:
+            text = EMAIL.sub(ERASED_EMAIL, text)
         if len(name) >= 2:  # a one-character "name" would hit ordinary words
             text = text.replace(name, ERASED_NAME)
         return text
@@ -86,8 +92,10 @@ def erase_ticket(session: Session, ticket: Ticket, *, reason: str, actor: Actor,
     The photo files go before the commit: if the commit fails the ticket stays unmarked and
     the next run erases it again (missing files are fine), so nothing outlives a failure.
     """
-    scrub = _scrubber(ticket.reporter_phone, ticket.reporter_name)
+    scrub = scrubber(ticket.reporter_phone, ticket.reporter_name)
     ticket.reporter_name = ticket.reporter_phone = None
+    # What an Open311 client sent of the person: e-mail, its account and device, a photo link.
+    ticket.reporter_email = ticket.client_ids = ticket.media_url = None
     ticket.description = scrub(ticket.description) or ""
     ticket.title = scrub(ticket.title)
     for event in session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)):

@@ -140,7 +140,7 @@ def test_the_weekly_draft_is_mailed_by_a_worker_and_linked_in_the_inbox(
         cron = periodic.JsonCronScheduler(connection)
         for task in periodic.tasks(drains=[jobs.drain_outbox]):
             cron.register_task(task)
-        assert len(cron.enqueue_jobs()) == 5
+        assert len(cron.enqueue_jobs()) == 7
         worker = SimpleWorker(queues, connection=connection, serializer=JSONSerializer)
         worker.work(burst=True)  # the learning job writes the notice
         inbox_row, mail_row = _rows(db)

@@ -215,7 +215,7 @@ def test_the_scheduler_goes_on_after_an_error_and_stops_cleanly(redis, monkeypat
     monkeypatch.setattr(periodic.signal, "signal", lambda *args: None)  # keep pytest's
     cron.start()
     assert pauses[0] == periodic.ERROR_PAUSE
-    assert len(Queue("periodic", connection=redis)) == 5  # the round after the error
+    assert len(Queue("periodic", connection=redis)) == 7  # the round after the error
     registry = cron_scheduler_registry.get_registry_key()
     assert redis.zscore(registry, cron.name) is None  # unregistered on the way out
 

@@ -67,12 +67,13 @@ def test_cron_enqueues_json_jobs_that_workers_run_and_twice_is_harmless(
     cron = periodic.JsonCronScheduler(connection)
     for task in periodic.tasks(drains=[jobs.drain_outbox]):
         cron.register_task(task)
-    # The sweep, the two drains, the routing draft's hourly tick and the uploads' retention.
-    assert len(cron.enqueue_jobs()) == 5
+    # The sweep, the two drains, the routing draft's hourly tick, the uploads' retention,
+    # Open311 batch tokens and the units' Open311 systems.
+    assert len(cron.enqueue_jobs()) == 7
     assert cron.enqueue_jobs() == []  # not due again before its interval
     for job in cron.get_jobs():  # a second scheduler, or a late duplicate
         job.enqueue(connection)
-    assert len(queues[0]) == 10 and len(queues[1]) == 0
+    assert len(queues[0]) == 14 and len(queues[1]) == 0
 
     SimpleWorker(queues, connection=connection, serializer=JSONSerializer).work(burst=True)
 
@@ -109,14 +110,16 @@ def test_scheduler_process_enqueues_on_redis(settings, redis_url, worker_context
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
     try:
         deadline = time.monotonic() + 20
-        while len(queues[0]) < 5 and time.monotonic() < deadline:
+        while len(queues[0]) < 7 and time.monotonic() < deadline:
             time.sleep(0.1)
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         _, errors = process.communicate(timeout=10)
     names = sorted(job.func_name for job in queues[0].get_jobs())
     assert names == ["hotline.background.periodic.drain_imports",
+                     "hotline.background.periodic.drain_open311_tokens",
                      "hotline.background.periodic.learn_routing_draft",
+                     "hotline.background.periodic.poll_open311_peers",
                      "hotline.background.periodic.remove_import_uploads",
                      "hotline.background.periodic.sweep_deadlines",
                      "notifications.jobs.drain_outbox"], errors  # fmt: skip

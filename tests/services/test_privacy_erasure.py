@@ -132,6 +132,9 @@ def test_the_sweep_erases_after_the_retention_period_and_keeps_the_statistics(
                                       lead_unit="dept-cgj", created_at=closed_at))  # fmt: skip
         pending = session.scalar(select(OutboxMessage.id).where(
             OutboxMessage.ticket_id == ticket.id, OutboxMessage.audience == "resident"))
+        # as an Open311 client leaves them (its own e-mail, account and photo link)
+        ticket.reporter_email, ticket.media_url = "wangxl@example.cn", "https://img.example.cn/1.jpg"
+        ticket.client_ids = {"account_id": "fms-20418", "device_id": "iphone-7f3a"}
     resident_photo = next(name for name, kind in photos.items() if kind == "submitted")
     evidence_photo = next(name for name, kind in photos.items() if kind == "resolved")
     assert {resident_photo, evidence_photo} <= stored_files(settings)
@@ -150,6 +153,7 @@ def test_the_sweep_erases_after_the_retention_period_and_keeps_the_statistics(
     with db.transaction() as session:
         ticket = session.scalar(select(Ticket).where(Ticket.number == number))
         assert ticket.reporter_name is None and ticket.reporter_phone is None
+        assert (ticket.reporter_email, ticket.client_ids, ticket.media_url) == (None, None, None)
         assert ticket.personal_data_erased_at == closed_at + 730 * DAY + timedelta(minutes=1)
         assert [a.stored_name for a in ticket.attachments] == [evidence_photo]
         kinds = list(session.scalars(select(TicketEvent.kind)

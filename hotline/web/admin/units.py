@@ -1,6 +1,6 @@
 """单位: departments (条) and the territorial tree (块: district → street → community → grid)
-with search, a new unit under any parent, and each unit's page (contacts, the webhook,
-aliases used by call-centre imports)."""
+with search, a new unit under any parent, and each unit's page (contacts, the webhook, its
+Open311 system, aliases used by call-centre imports)."""
 
 from __future__ import annotations
 

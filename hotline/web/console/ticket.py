@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ...domain.deadlines import milestones
+from ...domain.open311 import describe_answers
 from ...domain.privacy import may_see_phone
 from ...domain.states import STATUS_LABELS, SUPERVISION_LABELS, Role, Status
 from ...domain.workflow import CO, LEAD, Action
@@ -82,6 +83,8 @@ def _ticket_page(session: Session, number: str, scope: set[int] | None, *,
         return_by=local(ticket.return_by) if ticket.status == Status.DISPATCHED else None,
         return_open=bool(ticket.return_by and now <= ticket.return_by),
         may_see_phone=may_see_phone(current_user.role, ticket.consent_contact),
+        answers=describe_answers(ticket.category.attributes if ticket.category else [],
+                                 ticket.attributes or {}),
     )  # fmt: skip
     return html, status
 
