@@ -112,8 +112,13 @@ def seeded_database(database_url: str) -> Iterator[Database]:
 @pytest.fixture
 def db(seeded_database: Database) -> Iterator[Database]:
     yield seeded_database
-    with seeded_database.transaction() as session:
-        if seeded_database.dialect == "postgresql":
+    emptied(seeded_database)
+
+
+def emptied(database: Database) -> None:
+    """What a test wrote goes; the seeded city stays."""
+    with database.transaction() as session:
+        if database.dialect == "postgresql":
             session.execute(text(f"TRUNCATE {', '.join(VOLATILE_TABLES)} RESTART IDENTITY"))
         else:
             for table in VOLATILE_TABLES:
@@ -225,3 +230,20 @@ def make_user(db):
             session.execute(update(model).where(attribute.in_(created)).values({column: None}))
         session.execute(delete(ApiToken).where(ApiToken.user_id.in_(created)))
         session.execute(delete(User).where(User.id.in_(created)))
+
+
+@pytest.fixture
+def server(app):
+    """The app under test served on 127.0.0.1 (a free port), with the test clock and
+    database: for browsers and HTTP clients that need a real socket."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    # A short poll: shutdown() waits for it, and every browser test stops a server.
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()

@@ -5,14 +5,12 @@ times for a batch service. Read back through the database and /api/v1, as staff 
 
 from __future__ import annotations
 
-import threading
 import time
 from xml.etree import ElementTree as ET
 
 import pytest
 import requests
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from hotline.models import Open311Token, Ticket
 from tests.helpers import auth
@@ -21,12 +19,9 @@ API_KEY = "hl_demo_operator"
 
 
 @pytest.fixture
-def server(app):
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}/open311/v2"
-    httpd.shutdown()
+def server(server):
+    """Open311's root on the app served on a real socket (tests/conftest.py)."""
+    return f"{server}/open311/v2"
 
 
 def xml(body: bytes) -> ET.Element:

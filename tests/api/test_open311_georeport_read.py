@@ -3,24 +3,11 @@ spec's primary format) and JSON: services, a definition, requests and one reques
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from werkzeug.serving import make_server
 
 from tests.helpers import VALID, auth
 
 georeport = pytest.importorskip("georeport")
-
-
-@pytest.fixture
-def server(app):
-    """The app under test on 127.0.0.1, with the test clock and database."""
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
 
 
 def create(client, **overrides) -> str:

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import re
 import shutil
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from tests.conftest import IN_CI
 
@@ -31,16 +29,6 @@ def browser():
         instance = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
         yield instance
         instance.close()
-
-
-@pytest.fixture
-def server(app):
-    """The app under test on 127.0.0.1, with the test clock and database."""
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
 
 
 @pytest.fixture

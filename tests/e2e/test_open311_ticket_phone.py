@@ -21,7 +21,8 @@ def test_open311_answers_on_the_ticket_page(page, server, client, size) -> None:
             ("attribute[period]", "evening"), ("attribute[impact][]", "walkway"),
             ("attribute[impact][]", "traffic"), ("attribute[impact][]", "litter"),
             ("attribute[stalls]", "12"),
-            ("attribute[detail]", "周末更严重，晚上八点以后还有烧烤摊，油烟和垃圾很多。")]  # fmt: skip
+            ("attribute[detail]", "周末更严重，晚上八点以后还有烧烤摊，油烟和垃圾很多。"),
+            ]  # fmt: skip
     answer = client.post("/open311/v2/requests.json", data=urlencode(form).encode(),
                          content_type="application/x-www-form-urlencoded")  # fmt: skip
     assert answer.status_code == 201, answer.data

@@ -74,7 +74,8 @@ class SmtpReceiver:
         self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
+                         daemon=True).start()
 
     def _take(self, data: bytes, handler) -> None:  # type: ignore[no-untyped-def]
         answer = self.script.pop(0) if self.script else "250 queued"

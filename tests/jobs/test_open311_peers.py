@@ -51,7 +51,8 @@ class GeoReportServer:
         self._ids = itertools.count(880001)
         self.server = make_server("127.0.0.1", 0, self._app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}/open311/v2"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
+                         daemon=True).start()
 
     def update(self, remote_id: str, **fields: str) -> None:
         self.requests[remote_id].update(fields)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
 import openpyxl
@@ -19,26 +18,12 @@ from tests.helpers import api_act, auth
 from tests.services.test_export_roundtrip import (
     FORMULA,
     cli_runner,
-    emptied,
-    empty_instance,
     handle_to_reply,
     new_ticket,
     shanghai,
 )
 
 OPERATOR = auth()
-
-
-@pytest.fixture(scope="module")
-def instance_b(tmp_path_factory) -> Iterator[tuple[str, object]]:
-    with empty_instance(tmp_path_factory.mktemp("instance-b")) as found:
-        yield found
-
-
-@pytest.fixture
-def second(instance_b) -> Iterator[tuple[str, object]]:
-    yield instance_b
-    emptied(instance_b[1])
 
 
 @pytest.fixture

@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -35,7 +33,7 @@ from zoneinfo import ZoneInfo
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 import hotline.cli.exports as export_cli
 import hotline.cli.imports as import_cli
@@ -43,11 +41,8 @@ from hotline.cli import main
 from hotline.db import Database
 from hotline.importers.batch import Options, claim, create_batch, run_batch, units_of_work
 from hotline.importers.mapping import PRESETS
-from hotline.migrate import upgrade
 from hotline.models import Ticket, TicketEvent
-from hotline.seed import seed_demo
 from hotline.services.actors import Actor
-from tests.conftest import TEST_DATABASE, VOLATILE_TABLES, new_database_url
 from tests.helpers import VALID, api_act, auth
 
 OPERATOR, UNIT, SUPERVISOR = auth(), auth("hl_demo_unit"), auth("hl_demo_supervisor")
@@ -67,42 +62,6 @@ HISTORY_CSV = (
 
 def shanghai(day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2026, 11, day, hour, minute, tzinfo=UTC) - timedelta(hours=8)
-
-
-@contextmanager
-def empty_instance(tmp_dir: Path) -> Iterator[tuple[str, Database]]:
-    """A second instance: its own database, migrated and seeded with the same demo data."""
-    url, drop = new_database_url(tmp_dir, TEST_DATABASE)
-    upgrade(url)
-    database = Database(url)
-    with database.transaction() as session:
-        seed_demo(session, now=datetime.now(UTC))
-    try:
-        yield url, database
-    finally:
-        database.dispose()
-        drop()
-
-
-def emptied(database: Database) -> None:
-    with database.transaction() as session:
-        if database.dialect == "postgresql":
-            session.execute(text(f"TRUNCATE {', '.join(VOLATILE_TABLES)} RESTART IDENTITY"))
-        else:
-            for table in VOLATILE_TABLES:
-                session.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - fixed names
-
-
-@pytest.fixture(scope="module")
-def instance_b(tmp_path_factory) -> Iterator[tuple[str, Database]]:
-    with empty_instance(tmp_path_factory.mktemp("instance-b")) as found:
-        yield found
-
-
-@pytest.fixture
-def second(instance_b) -> Iterator[tuple[str, Database]]:
-    yield instance_b
-    emptied(instance_b[1])
 
 
 def cli_runner(clock, monkeypatch, tmp_path: Path):
