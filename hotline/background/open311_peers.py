@@ -22,7 +22,7 @@ from ..db import Database
 from ..domain.clock import utc_now
 from ..services.calendar import CalendarCache
 from ..services.open311_peers import (
-    BATCH,
+    IDS_PER_GET,
     PeerAnswerError,
     PeerUnit,
     RemoteRequest,
@@ -83,8 +83,8 @@ def read_peer(peer: PeerUnit, http: requests.Session) -> tuple[dict[int, str],
     by_remote.pop(None, None)
     ids = list(by_remote)
     seen: dict[int, RemoteRequest] = {}
-    for start in range(0, len(ids), BATCH):
-        batch = ids[start:start + BATCH]
+    for start in range(0, len(ids), IDS_PER_GET):
+        batch = ids[start:start + IDS_PER_GET]
         found = _get(http, f"{peer.endpoint}/requests.xml",
                      {"service_request_id": ",".join(batch), **scope})  # fmt: skip
         for remote in found:

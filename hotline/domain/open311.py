@@ -131,12 +131,15 @@ def _w3c(value: str) -> str:
     try:
         if len(text) == 10:
             return date.fromisoformat(text).isoformat()
-        moment = datetime.fromisoformat(text)
-    except ValueError:
+        parsed = datetime.fromisoformat(text)
+        # (year 1 or 9999 may overflow once moved to UTC)
+        aware = parsed.tzinfo is not None and "T" in text[:11]
+        moment = parsed.astimezone(UTC) if aware else None
+    except (ValueError, OverflowError):
         moment = None
-    if moment is None or moment.tzinfo is None or "T" not in text[:11]:
+    if moment is None:
         raise ValueError("应为带时区的时间，如 2026-12-04T08:30:00+08:00")
-    return moment.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def describe_answers(definitions: Sequence[Mapping[str, Any]],

@@ -44,12 +44,17 @@ def w3c(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+# Characters XML 1.0 cannot carry at all (a control character a client sent in account_id
+# would make the whole answer unreadable, and a strict client would post again).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, datetime):
         return w3c(value) or ""
-    return str(value)
+    return _NOT_XML.sub("", str(value))
 
 
 def _fill(parent: Element, tag: str, value: Any) -> None:

@@ -83,7 +83,8 @@ def post_request(fmt: str) -> Response:
     if fmt not in FORMATS:
         raise Open311Error(404, "不支持的格式，请使用 .xml 或 .json")
     items = [(key, value) for key, value in request.form.items(multi=True)]
-    api_key = (request.form.get("api_key") or request.args.get("api_key") or "").strip()
+    # From the body only: a key in the query string ends up in proxies' and access logs.
+    api_key = (request.form.get("api_key") or "").strip()
     if not api_key:
         raise Open311Error(403, "缺少 api_key")
     app = hotline()

@@ -73,16 +73,23 @@ def find_service(session: Session, code: str) -> Category | None:
     )
 
 
+def _order(value: Any, position: int) -> int:
+    try:
+        return int(value) if value not in (None, "") else position
+    except (TypeError, ValueError):
+        return position
+
+
 def _attribute(item: dict[str, Any], position: int) -> dict[str, Any]:
     datatype = str(item.get("datatype") or "string")
     entry: dict[str, Any] = {
-        "variable": True,
+        "variable": item.get("variable", True) is not False,  # false: information only
         "code": str(item.get("code") or ""),
         "datatype": datatype,
         "required": bool(item.get("required")),
         "datatype_description": item.get("datatype_description")
         or DATATYPE_DESCRIPTIONS.get(datatype, ""),
-        "order": int(item.get("order") or position),
+        "order": _order(item.get("order"), position),
         "description": str(item.get("description") or ""),
     }
     if datatype in LIST_TYPES:

@@ -267,9 +267,9 @@ def process_token(session: Session, row_id: int, *, now: datetime,
         row.error = f"无法读取提交的内容：{type(exc).__name__}"
     else:
         row.ticket_id = ticket.id
-        # The ticket holds the submission now, and its personal data is erased with the
-        # ticket's: the token keeps none of it.
-        row.payload = {"notice": payload.get("notice")}
+    # Made a ticket (which holds the submission now, and is erased with it) or refused for
+    # good: either way the token keeps none of the resident's data.
+    row.payload = {"notice": payload.get("notice")}
     row.processed_at = now
     session.flush()
     return row

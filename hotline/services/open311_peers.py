@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..domain.sla import Clock
-from ..domain.states import Role, Status
+from ..domain.states import WITH_UNIT, Role, Status
 from ..domain.workflow import Action
 from ..errors import HotlineError
 from ..models import Open311Link, Ticket, Unit
@@ -35,10 +35,9 @@ log = logging.getLogger(__name__)
 
 # Who acted, on our timeline: the unit's system, not a person of ours.
 PEER_LABEL = "单位系统（Open311）"
-BATCH = 50  # service_request_ids per GET: URLs stay short enough for any server
+IDS_PER_GET = 50  # service_request_ids per GET: URLs stay short enough for any server
 # Tickets the lead unit still works on: the only ones whose remote side can move them.
-ACTIVE = (Status.DISPATCHED.value, Status.ACCEPTED.value, Status.IN_PROGRESS.value,
-          Status.REOPENED.value)  # fmt: skip
+ACTIVE = tuple(sorted(status.value for status in WITH_UNIT))
 RESOLVED_WITHOUT_NOTES = "承办单位已在本单位系统中办结。"
 MAX_DESCRIPTION = 4000
 

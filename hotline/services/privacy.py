@@ -92,8 +92,10 @@ def erase_ticket(session: Session, ticket: Ticket, *, reason: str, actor: Actor,
     The photo files go before the commit: if the commit fails the ticket stays unmarked and
     the next run erases it again (missing files are fine), so nothing outlives a failure.
     """
-    scrub = scrubber(ticket.reporter_phone, ticket.reporter_name)
+    scrub = scrubber(ticket.reporter_phone, ticket.reporter_name, emails=True)
     ticket.reporter_name = ticket.reporter_phone = None
+    if ticket.attributes:  # free-text answers to a category's questions (Open311)
+        ticket.attributes = _scrub_dict(ticket.attributes, scrub)
     # What an Open311 client sent of the person: e-mail, its account and device, a photo link.
     ticket.reporter_email = ticket.client_ids = ticket.media_url = None
     ticket.description = scrub(ticket.description) or ""

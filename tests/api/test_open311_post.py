@@ -283,3 +283,22 @@ def test_random_bytes_never_cause_a_server_error(unlimited_client, raw) -> None:
                                      data=b"api_key=hl_demo_operator&" + raw,
                                      content_type="application/x-www-form-urlencoded")
     assert response.status_code in (201, 400, 403, 404)
+
+
+def test_control_characters_never_break_the_xml_answer(client) -> None:
+    # A strict client that cannot parse our answer would take it as a failure and post again.
+    answer = post(client, "xml", account_id="fms\x01-20418", device_id="dev\x0b1")
+    assert answer.status_code == 201
+    request = xml(answer).find("request")
+    assert request.findtext("account_id") == "fms-20418"
+    refused = post(client, "xml", service_code="street-vending\x01")
+    assert refused.status_code == 404 and xml(refused).tag == "errors"
+
+
+def test_the_api_key_is_read_from_the_body_only(client) -> None:
+    # In a URL it would be written to every proxy's and server's access log.
+    body = {k: v for k, v in VENDING.items() if k != "api_key"}
+    answer = client.post(f"/open311/v2/requests.json?api_key={OPERATOR}",
+                         data=urlencode(list(body.items())).encode(),
+                         content_type="application/x-www-form-urlencoded")  # fmt: skip
+    assert answer.status_code == 403

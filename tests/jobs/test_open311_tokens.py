@@ -124,4 +124,5 @@ def test_a_service_withdrawn_before_processing_records_why(redis_app, db,
     row = token_row(db, token)
     assert row.processed_at is not None and row.ticket_id is None
     assert "类别" in row.error
+    assert set(row.payload) == {"notice"}  # refused for good: none of the resident's data kept
     assert periodic.drain_open311_tokens() == 0  # final: not tried again and again

@@ -135,6 +135,8 @@ def test_the_sweep_erases_after_the_retention_period_and_keeps_the_statistics(
         # as an Open311 client leaves them (its own e-mail, account and photo link)
         ticket.reporter_email, ticket.media_url = "wangxl@example.cn", "https://img.example.cn/1.jpg"
         ticket.client_ids = {"account_id": "fms-20418", "device_id": "iphone-7f3a"}
+        ticket.attributes = {"period": "evening",
+                             "detail": f"我是{NAME}，电话{PHONE}，邮箱 wangxl@example.cn"}
     resident_photo = next(name for name, kind in photos.items() if kind == "submitted")
     evidence_photo = next(name for name, kind in photos.items() if kind == "resolved")
     assert {resident_photo, evidence_photo} <= stored_files(settings)
@@ -154,6 +156,8 @@ def test_the_sweep_erases_after_the_retention_period_and_keeps_the_statistics(
         ticket = session.scalar(select(Ticket).where(Ticket.number == number))
         assert ticket.reporter_name is None and ticket.reporter_phone is None
         assert (ticket.reporter_email, ticket.client_ids, ticket.media_url) == (None, None, None)
+        assert ticket.attributes == {"period": "evening",
+                                     "detail": "我是某某，电话[电话已删除]，邮箱 [邮箱已删除]"}
         assert ticket.personal_data_erased_at == closed_at + 730 * DAY + timedelta(minutes=1)
         assert [a.stored_name for a in ticket.attachments] == [evidence_photo]
         kinds = list(session.scalars(select(TicketEvent.kind)

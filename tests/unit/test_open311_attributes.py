@@ -65,6 +65,8 @@ def test_information_only_attributes_are_not_asked() -> None:
     ({"seen_at": "2026-12-04 08:30"}, "seen_at", "带时区"),
     ({"seen_at": "2026-12-04T08:30:00"}, "seen_at", "带时区"),
     ({"seen_at": "yesterday"}, "seen_at", "带时区"),
+    ({"seen_at": "0001-01-01T00:00:00+05:00"}, "seen_at", "带时区"),  # before year 1 in UTC
+    ({"seen_at": "9999-12-31T23:00:00-05:00"}, "seen_at", "带时区"),  # after 9999
     ({"plate": "浙" * 201}, "plate", "200"),
     ({"detail": "很" * 2001}, "detail", "2000"),
 ])  # fmt: skip
@@ -99,3 +101,17 @@ def test_the_notice_says_when_to_expect_the_outcome() -> None:
     assert service_notice("ordinary", "normal") == "已受理，请在 5 个工作日内留意处理结果"
     assert service_notice("complex", "normal") == "已受理，请在 15 个工作日内留意处理结果"
     assert service_notice("ordinary", "emergency") == "已受理，请在 24 小时内留意处理结果"
+
+
+def test_the_definition_says_which_attributes_are_only_information() -> None:
+    from types import SimpleNamespace
+
+    from hotline.services.open311_catalog import service_definition
+
+    category = SimpleNamespace(code="street-vending", attributes=[
+        {"code": "notice", "datatype": "string", "variable": False, "order": "x",
+         "description": "请勿拍摄他人面部"},
+        {"code": "period", "datatype": "string", "description": "时段"}])  # fmt: skip
+    listed = service_definition(category)["attributes"]
+    assert [(a["code"], a["variable"], a["order"]) for a in listed] == [
+        ("notice", False, 1), ("period", True, 2)]  # fmt: skip
