@@ -302,9 +302,17 @@ def stop_waiting(connection: Redis) -> None:
 
 
 class _Supervised:
-    """RQ's worker, telling ``run_worker`` whether it was asked to stop."""
+    """RQ's worker, telling ``run_worker`` whether it was asked to stop.
+
+    Without RQ's commands channel: our workers are stopped by signals and sent no commands,
+    and that channel's thread (redis-py's pubsub poll, 60 s) could hold a stop after a Redis
+    restart past any supervisor's patience (tests/jobs/test_redis_restart.py saw SIGKILL).
+    """
 
     stopping = False
+
+    def subscribe(self) -> None:
+        pass
 
     def handle_warm_shutdown_request(self) -> None:  # RQ calls it on SIGINT/SIGTERM
         self.stopping = True

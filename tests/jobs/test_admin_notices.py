@@ -15,7 +15,7 @@ from email.message import EmailMessage
 
 import pytest
 from redis import Redis
-from rq import Queue, SimpleWorker
+from rq import Queue
 from rq.serializers import JSONSerializer
 from sqlalchemy import select, update
 
@@ -28,6 +28,7 @@ from hotline.services.auth import hash_password
 from notifications.outbox import flush
 from tests.helpers import auth, form_post, signed_in
 from tests.helpers.learning_city import NOW, corrections, history
+from tests.helpers.rq_workers import BurstWorker
 
 BASE = "https://12345.example.gov.cn"
 TEMPLATE = "admin.routing_draft_ready"
@@ -142,7 +143,7 @@ def test_the_weekly_draft_is_mailed_by_a_worker_and_linked_in_the_inbox(
         for task in periodic.tasks(drains=[jobs.drain_outbox]):
             cron.register_task(task)
         assert len(cron.enqueue_jobs()) == 7
-        worker = SimpleWorker(queues, connection=connection, serializer=JSONSerializer)
+        worker = BurstWorker(queues, connection=connection, serializer=JSONSerializer)
         worker.work(burst=True)  # the learning job writes the notice
         inbox_row, mail_row = _rows(db)
         assert (inbox_row.recipient, inbox_row.status) == (None, "sent")

@@ -14,6 +14,7 @@ from hotline.services.outbox import retry_failed
 from notifications.jobs import deliver
 from notifications.outbox import flush
 from tests.helpers import VALID, auth
+from tests.helpers.rq_workers import BurstWorker
 
 
 def accepted_ticket(client) -> str:
@@ -101,7 +102,7 @@ def test_redis_down_intake_still_succeeds_and_delivery_catches_up(
     app, db, settings, redis_url, receiver
 ) -> None:
     from redis import Redis
-    from rq import Queue, SimpleWorker
+    from rq import Queue
     from rq.serializers import JSONSerializer
 
     from notifications.inline import install
@@ -128,7 +129,7 @@ def test_redis_down_intake_still_succeeds_and_delivery_catches_up(
     original = jobs.runtime
     jobs.runtime = lambda: (up, db)  # the worker's process settings, pointing at the test DB
     try:
-        SimpleWorker([queue], connection=connection, serializer=JSONSerializer).work(burst=True)
+        BurstWorker([queue], connection=connection, serializer=JSONSerializer).work(burst=True)
     finally:
         jobs.runtime = original
     with db.transaction() as session:

@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from redis import Redis
-from rq import Queue, SimpleWorker
+from rq import Queue
 from rq.serializers import JSONSerializer
 from sqlalchemy import func, select
 
@@ -22,6 +22,7 @@ import hotline.background.imports as imports
 import notifications.jobs as jobs
 from hotline.models import ImportBatch, Ticket
 from tests.helpers import auth
+from tests.helpers.rq_workers import BurstWorker
 
 HOTLINE = Path(sys.executable).parent / "hotline"
 
@@ -58,7 +59,7 @@ def test_an_upload_goes_to_the_imports_queue_and_a_worker_runs_it(app, db, setti
     with db.transaction() as session:
         assert session.get(ImportBatch, response.json["id"]).status == "queued"
     try:
-        SimpleWorker([queue], connection=connection, serializer=JSONSerializer).work(burst=True)
+        BurstWorker([queue], connection=connection, serializer=JSONSerializer).work(burst=True)
     finally:
         queue.empty()
         imports._import_runtime.cache_clear()

@@ -15,7 +15,7 @@ from xml.etree.ElementTree import Element, SubElement, tostring
 
 import pytest
 from redis import Redis
-from rq import Queue, SimpleWorker
+from rq import Queue
 from rq.serializers import JSONSerializer
 from sqlalchemy import select, update
 from werkzeug.serving import make_server
@@ -29,6 +29,7 @@ from hotline.models import Open311Link, OutboxMessage, Ticket, TicketEvent, Unit
 from hotline.services.open311_peers import PEER_LABEL
 from notifications.outbox import flush
 from tests.helpers import VALID, api_act, auth
+from tests.helpers.rq_workers import BurstWorker
 
 KEY = "cgj-open311-key-2026"
 SERVICE = "CG-ZDJY"
@@ -161,14 +162,6 @@ def cgj_speaks_open311(db, remote):
     yield remote
     with db.transaction() as session:
         session.execute(update(Unit).where(Unit.code == "dept-cgj").values(**saved))
-
-
-class BurstWorker(SimpleWorker):
-    """RQ's SimpleWorker without its commands channel: nobody sends a test worker commands,
-    and stopping that channel's thread sometimes waits out its 60-s poll (redis-py)."""
-
-    def subscribe(self) -> None:
-        pass
 
 
 @pytest.fixture

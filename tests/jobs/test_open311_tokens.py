@@ -8,13 +8,14 @@ from urllib.parse import urlencode
 
 import pytest
 from redis import Redis
-from rq import Queue, SimpleWorker
+from rq import Queue
 from rq.serializers import JSONSerializer
 from sqlalchemy import select, update
 
 from hotline.app import create_app
 from hotline.background import open311_tokens, periodic
 from hotline.models import Category, Open311Token, Ticket
+from tests.helpers.rq_workers import BurstWorker
 
 FLYERS = {
     "api_key": "hl_demo_operator",
@@ -65,7 +66,7 @@ def test_the_hand_on_enqueues_a_job_that_makes_the_ticket(redis_app, db) -> None
     assert token_row(db, token).processed_at is None  # nothing is done inside the request
     response.close()  # the answer is sent: the hand-on runs
     assert queue.count == 1
-    SimpleWorker([queue], connection=connection, serializer=JSONSerializer).work(burst=True)
+    BurstWorker([queue], connection=connection, serializer=JSONSerializer).work(burst=True)
     row = token_row(db, token)
     assert row.processed_at is not None and row.error is None
     assert "13900001111" not in str(row.payload)  # the ticket keeps the personal data now
@@ -120,7 +121,7 @@ def test_a_service_withdrawn_before_processing_records_why(redis_app, db,
     token = response.get_json()[0]["token"]
     withdrawn_flyers(False)
     response.close()
-    SimpleWorker([queue], connection=connection, serializer=JSONSerializer).work(burst=True)
+    BurstWorker([queue], connection=connection, serializer=JSONSerializer).work(burst=True)
     row = token_row(db, token)
     assert row.processed_at is not None and row.ticket_id is None
     assert "类别" in row.error

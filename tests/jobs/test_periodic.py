@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from redis import Redis
-from rq import Queue, SimpleWorker
+from rq import Queue
 from rq.serializers import JSONSerializer
 from sqlalchemy import func, select, update
 
@@ -21,6 +21,7 @@ import hotline.background.periodic as periodic
 import notifications.jobs as jobs
 from hotline.models import OutboxMessage, Ticket, TicketEvent
 from tests.helpers import VALID, auth
+from tests.helpers.rq_workers import BurstWorker
 
 HOTLINE = Path(sys.executable).parent / "hotline"
 
@@ -75,7 +76,7 @@ def test_cron_enqueues_json_jobs_that_workers_run_and_twice_is_harmless(
         job.enqueue(connection)
     assert len(queues[0]) == 14 and len(queues[1]) == 0
 
-    SimpleWorker(queues, connection=connection, serializer=JSONSerializer).work(burst=True)
+    BurstWorker(queues, connection=connection, serializer=JSONSerializer).work(burst=True)
 
     events = kinds(db, late_ticket)
     # One overdue mark per running deadline (accept, feedback, resolve), one escalation:

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 from redis import Redis
-from rq import Queue, SimpleWorker
+from rq import Queue
 from rq.serializers import JSONSerializer
 from sqlalchemy import func, select
 
@@ -19,6 +19,7 @@ from hotline.models import AuditEvent, RulesetRecord
 from hotline.services import relearn
 from hotline.services.actors import Actor
 from tests.helpers.learning_city import NOW, corrections, history
+from tests.helpers.rq_workers import BurstWorker
 
 
 @pytest.fixture
@@ -38,7 +39,7 @@ def redis_context(db, settings, redis_url, monkeypatch):
 
 
 def _work(connection, queues) -> None:
-    SimpleWorker(queues, connection=connection, serializer=JSONSerializer).work(burst=True)
+    BurstWorker(queues, connection=connection, serializer=JSONSerializer).work(burst=True)
 
 
 def _runs(db) -> tuple[int, int]:

@@ -13,7 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from redis import Redis
-from rq import Queue, SimpleWorker
+from rq import Queue
 from rq.serializers import JSONSerializer
 from sqlalchemy import update
 
@@ -21,6 +21,7 @@ import notifications.jobs as jobs
 from hotline.models import OutboxMessage, Unit
 from notifications.outbox import flush
 from tests.helpers import VALID, auth
+from tests.helpers.rq_workers import BurstWorker
 
 HOTLINE = Path(sys.executable).parent / "hotline"
 
@@ -59,7 +60,7 @@ def test_sigkill_mid_delivery(client, db, settings, redis_url, receiver) -> None
         original = jobs.runtime
         jobs.runtime = lambda: (up, db)
         try:
-            SimpleWorker([queue], connection=connection,
+            BurstWorker([queue], connection=connection,
                          serializer=JSONSerializer).work(burst=True)  # fmt: skip
         finally:
             jobs.runtime = original
